@@ -1,0 +1,333 @@
+/**
+ * Route 53 weighted records as a {@link DnsProvider}.
+ *
+ * One `apply` is one ChangeResourceRecordSets batch, which Route 53 applies all-or-nothing. The fence travels in
+ * the same batch: DELETE `_meshgate-term.<zone>` TXT `"term=<expected>"`, CREATE `"term=<term>"`; Route 53
+ * rejects the whole batch (InvalidChangeBatch) when the zone holds another term, so a stale leader changes nothing.
+ * Updates are DELETE old + CREATE new by default (the batch fails if the record drifted since it was read);
+ * `updateMode: 'upsert'` sends UPSERT instead. Batches are validated here before sending, because emulators accept
+ * what Route 53 rejects. The SDK client is built with `maxAttempts: 1`: retries belong to the `withRetry` decorator.
+ *
+ * Records with an alias target or another routing policy (latency, failover, geo...) are not ours and are skipped.
+ */
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  type ListResourceRecordSetsCommandOutput,
+  Route53Client,
+  type Change,
+  type ResourceRecordSet,
+  type RRType,
+} from '@aws-sdk/client-route-53';
+import { MeshgateError, type ErrorCode } from '../../core/errors';
+import {
+  ROUTE53_LIMITS,
+  canonicalizeRecords,
+  compareRecords,
+  fenceRecordName,
+  fenceTermOf,
+  normaliseFqdn,
+  recordKey,
+  toWriteOps,
+  validateChangeSet,
+  type DnsLimits,
+  type UpdateMode,
+  type WriteOp,
+} from '../../core/dns-plan';
+import type { Outcome } from '../../core/outcome';
+import type { Clock } from '../../ports/clock';
+import type { AppliedChange, ChangeSet, DnsProvider, DnsRecord, DnsRecordType, Fence } from '../../ports/dns-provider';
+
+/** The Route 53 calls this adapter makes: ListResourceRecordSets, ChangeResourceRecordSets, GetChange. */
+export type Route53Api = Pick<Route53Client, 'send'>;
+
+export interface Route53DnsProviderOptions {
+  /** Hosted zone id, with or without the `/hostedzone/` prefix. */
+  readonly hostedZoneId: string;
+  /** Zone apex, e.g. `example.com`; the fence record is `_meshgate-term.<zoneName>`. */
+  readonly zoneName: string;
+  readonly name?: string;
+  /** Default: {@link ROUTE53_LIMITS} (weights 0-255, TTL floor 5 s, 1000 changes per batch). */
+  readonly limits?: DnsLimits;
+  /** Default `replace`. */
+  readonly updateMode?: UpdateMode;
+  /** Retry hint for throttling and PriorRequestNotComplete (Route 53 allows ~5 requests/s per account). Default 1000 ms. */
+  readonly throttleRetryMs?: number;
+  /** Retry hint for 5xx and network errors. Default 500 ms. */
+  readonly unavailableRetryMs?: number;
+  /** Used by `waitForInsync` only. Default: the real clock. */
+  readonly clock?: Pick<Clock, 'now' | 'sleep'>;
+}
+
+export interface Route53ClientConfig extends Omit<Route53DnsProviderOptions, 'clock'> {
+  /** Route 53 is global; the SDK signs for us-east-1. */
+  readonly region?: string;
+  /** Custom endpoint (an emulator). */
+  readonly endpoint?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+}
+
+const SUPPORTED_TYPES: ReadonlySet<string> = new Set<DnsRecordType>(['A', 'AAAA', 'CNAME', 'TXT']);
+const OTHER_ROUTING: readonly (keyof ResourceRecordSet)[] = [
+  'Region',
+  'Failover',
+  'GeoLocation',
+  'MultiValueAnswer',
+  'CidrRoutingConfig',
+  'GeoProximityLocation',
+];
+const MAX_TXT_CHUNK = 255;
+const realClock: Pick<Clock, 'now' | 'sleep'> = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export class Route53DnsProvider implements DnsProvider {
+  readonly name: string;
+  private readonly zoneId: string;
+  private readonly zone: string;
+  private readonly limits: DnsLimits;
+  private readonly updateMode: UpdateMode;
+  private readonly throttleRetryMs: number;
+  private readonly unavailableRetryMs: number;
+  private readonly clock: Pick<Clock, 'now' | 'sleep'>;
+
+  constructor(
+    private readonly api: Route53Api,
+    options: Route53DnsProviderOptions,
+  ) {
+    this.zoneId = options.hostedZoneId.replace(/^\/?hostedzone\//, '');
+    if (this.zoneId === '') throw new MeshgateError('validation', 'route53: hostedZoneId is empty');
+    this.zone = normaliseFqdn(options.zoneName);
+    this.name = options.name ?? 'route53';
+    this.limits = options.limits ?? ROUTE53_LIMITS;
+    this.updateMode = options.updateMode ?? 'replace';
+    this.throttleRetryMs = options.throttleRetryMs ?? 1_000;
+    this.unavailableRetryMs = options.unavailableRetryMs ?? 500;
+    this.clock = options.clock ?? realClock;
+  }
+
+  async records(fqdn: string): Promise<DnsRecord[]> {
+    const name = normaliseFqdn(fqdn);
+    if (name === fenceRecordName(this.zone)) return [];
+    return this.listNamed(name);
+  }
+
+  async currentTerm(): Promise<number> {
+    const fence = (await this.listNamed(fenceRecordName(this.zone))).find((r) => r.type === 'TXT' && r.setId === '');
+    return fenceTermOf(fence);
+  }
+
+  async apply(changes: ChangeSet, fence?: Fence): Promise<Outcome<AppliedChange>> {
+    let ops: WriteOp[];
+    try {
+      ops = toWriteOps(changes, this.zone, this.updateMode, fence);
+    } catch (err) {
+      return { status: 'failure', error: err instanceof MeshgateError ? err : new MeshgateError('validation', String(err)) };
+    }
+    const problems = validateChangeSet(changes, this.limits, { reservedNames: [fenceRecordName(this.zone)], providerChanges: ops.length });
+    if (problems.length > 0) {
+      return { status: 'failure', error: new MeshgateError('validation', `route53: ${problems.join('; ')}`, { details: { problems } }) };
+    }
+    if (ops.length === 0) return { status: 'success', value: { changeCount: 0 } };
+    const Changes: Change[] = ops.map((op) => ({ Action: op.action, ResourceRecordSet: toRecordSet(op.record) }));
+    try {
+      const out = await this.api.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: this.zoneId,
+          ChangeBatch: { Comment: fence ? `meshgate term ${fence.term}` : 'meshgate', Changes },
+        }),
+      );
+      const changeId = out.ChangeInfo?.Id;
+      return { status: 'success', value: changeId === undefined ? { changeCount: ops.length } : { changeId, changeCount: ops.length } };
+    } catch (err) {
+      return this.classify(err, 'ChangeResourceRecordSets');
+    }
+  }
+
+  canonicalize(records: readonly DnsRecord[]): DnsRecord[] {
+    return canonicalizeRecords(records, this.limits);
+  }
+
+  /**
+   * Polls GetChange until the change is INSYNC (propagated to all Route 53 name servers). `retryable` with code
+   * `timeout` when still PENDING after `timeoutMs`; other errors as for `apply`.
+   */
+  async waitForInsync(changeId: string, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<Outcome<{ status: 'INSYNC' }>> {
+    const deadline = this.clock.now() + (options.timeoutMs ?? 60_000);
+    const interval = options.intervalMs ?? 2_000;
+    for (;;) {
+      try {
+        const out = await this.api.send(new GetChangeCommand({ Id: changeId }));
+        if (out.ChangeInfo?.Status === 'INSYNC') return { status: 'success', value: { status: 'INSYNC' } };
+      } catch (err) {
+        const outcome = this.classify(err, 'GetChange');
+        if (outcome.status === 'failure') return outcome;
+      }
+      if (this.clock.now() + interval > deadline) {
+        return { status: 'retryable', error: new MeshgateError('timeout', `route53: change ${changeId} not INSYNC yet`), retryInMs: interval };
+      }
+      await this.clock.sleep(interval);
+    }
+  }
+
+  /** Records named exactly `name` (normalised), all pages, deduplicated, sorted. */
+  private async listNamed(name: string): Promise<DnsRecord[]> {
+    const found = new Map<string, DnsRecord>();
+    let start: { name: string; type?: RRType; id?: string } | undefined = { name };
+    try {
+      while (start) {
+        const page: ListResourceRecordSetsCommandOutput = await this.api.send(
+          new ListResourceRecordSetsCommand({
+            HostedZoneId: this.zoneId,
+            StartRecordName: start.name,
+            ...(start.type ? { StartRecordType: start.type } : {}),
+            ...(start.id ? { StartRecordIdentifier: start.id } : {}),
+          }),
+        );
+        let passed = false;
+        for (const set of page.ResourceRecordSets ?? []) {
+          if (normaliseFqdn(unescapeName(set.Name ?? '')) !== name) {
+            // Route 53 lists in its name order starting at StartRecordName: another name means we are past ours.
+            passed = true;
+            break;
+          }
+          const record = fromRecordSet(set);
+          if (record) found.set(recordKey(record), record);
+        }
+        const next = page.NextRecordName;
+        start = page.IsTruncated && next && !passed ? { name: next, type: page.NextRecordType, id: page.NextRecordIdentifier } : undefined;
+      }
+    } catch (err) {
+      throw this.toError(err, 'ListResourceRecordSets');
+    }
+    return [...found.values()].sort(compareRecords);
+  }
+
+  private classify(err: unknown, operation: string): Outcome<never> {
+    const error = this.toError(err, operation);
+    if (!error.retryable) return { status: 'failure', error };
+    return { status: 'retryable', error, retryInMs: error.code === 'throttled' ? this.throttleRetryMs : this.unavailableRetryMs };
+  }
+
+  /** Maps an SDK or network error onto a MeshgateError (SDK error classes never leave this file). */
+  private toError(err: unknown, operation: string): MeshgateError {
+    const e = (err ?? {}) as { name?: string; code?: string; message?: string; messages?: string[]; $fault?: string; $metadata?: { httpStatusCode?: number } };
+    const name = e.name ?? 'Error';
+    const status = e.$metadata?.httpStatusCode;
+    const detail = e.messages && e.messages.length > 0 ? e.messages.join('; ') : (e.message ?? name);
+    const make = (code: ErrorCode, retryable?: boolean): MeshgateError =>
+      new MeshgateError(code, `route53 ${operation}: ${name}: ${detail}`, {
+        cause: err,
+        ...(retryable === undefined ? {} : { retryable }),
+        details: { operation, zoneId: this.zoneId, awsError: name, ...(status === undefined ? {} : { status }) },
+      });
+    switch (name) {
+      case 'InvalidChangeBatch':
+        return make('conflict');
+      case 'InvalidInput':
+      case 'InvalidArgument':
+      case 'ValidationException':
+        return make('validation');
+      case 'NoSuchHostedZone':
+      case 'NoSuchChange':
+        return make('not_found');
+      case 'Throttling':
+      case 'ThrottlingException':
+      case 'TooManyRequestsException':
+      case 'PriorRequestNotComplete':
+        return make('throttled', true);
+      case 'AccessDenied':
+      case 'AccessDeniedException':
+      case 'InvalidClientTokenId':
+      case 'UnrecognizedClientException':
+      case 'SignatureDoesNotMatch':
+      case 'ExpiredToken':
+      case 'ExpiredTokenException':
+        return make('unauthorized');
+      default:
+        break;
+    }
+    if (status === 429) return make('throttled', true);
+    if ((status !== undefined && status >= 500) || e.$fault === 'server') return make('unavailable', true);
+    if (status === undefined) {
+      const network = networkCause(err);
+      if (network) return make(network === 'TimeoutError' || network === 'ETIMEDOUT' ? 'timeout' : 'unavailable', true);
+    }
+    return make('internal');
+  }
+}
+
+/** Builds the provider with a real client (`maxAttempts: 1`: the retry decorator retries, not the SDK). */
+export function createRoute53DnsProvider(config: Route53ClientConfig): Route53DnsProvider {
+  const client = new Route53Client({
+    region: config.region ?? 'us-east-1',
+    maxAttempts: 1,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+  });
+  return new Route53DnsProvider(client, config);
+}
+
+/**
+ * The network error code (ECONNREFUSED, ECONNRESET, ETIMEDOUT...) or timeout name behind an SDK error, if any.
+ * The SDK may wrap the socket error ("AWS SDK error wrapper for ..."), so the cause chain is searched.
+ */
+function networkCause(err: unknown): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth += 1) {
+    const c = current as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown[] };
+    if (typeof c.code === 'string' && /^E[A-Z_]+$/.test(c.code)) return c.code;
+    if (c.name === 'TimeoutError' || c.name === 'AbortError') return c.name;
+    const fromMessage = typeof c.message === 'string' ? /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND|EADDRNOTAVAIL)\b/.exec(c.message) : null;
+    if (fromMessage?.[1]) return fromMessage[1];
+    current = c.cause ?? c.errors?.[0];
+  }
+  return undefined;
+}
+
+function toRecordSet(r: DnsRecord): ResourceRecordSet {
+  const values = r.type === 'TXT' ? r.values.map(quoteTxt) : [...r.values];
+  return {
+    Name: normaliseFqdn(r.fqdn),
+    Type: r.type,
+    ...(r.setId !== '' ? { SetIdentifier: r.setId } : {}),
+    ...(r.weight !== undefined ? { Weight: r.weight } : {}),
+    TTL: r.ttl,
+    ResourceRecords: values.map((Value) => ({ Value })),
+  };
+}
+
+function fromRecordSet(set: ResourceRecordSet): DnsRecord | undefined {
+  if (!set.Type || !SUPPORTED_TYPES.has(set.Type) || set.AliasTarget || !set.ResourceRecords) return undefined;
+  if (OTHER_ROUTING.some((field) => set[field] !== undefined)) return undefined;
+  const type = set.Type as DnsRecordType;
+  const raw = set.ResourceRecords.map((rr) => rr.Value ?? '');
+  const values = [...new Set(type === 'TXT' ? raw.map(unquoteTxt) : raw)].sort();
+  return {
+    fqdn: normaliseFqdn(unescapeName(set.Name ?? '')),
+    type,
+    setId: set.SetIdentifier ?? '',
+    ...(set.Weight !== undefined ? { weight: set.Weight } : {}),
+    ttl: set.TTL ?? 0,
+    values,
+  };
+}
+
+/** Route 53 returns some characters of names as octal escapes (`\052` for `*`). */
+const unescapeName = (name: string): string => name.replace(/\\(\d{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+
+/** TXT text → Route 53 value: quoted, `"` and `\` escaped, split into 255-character strings. */
+export function quoteTxt(text: string): string {
+  const chunks: string[] = [];
+  for (let i = 0; i < text.length || i === 0; i += MAX_TXT_CHUNK) chunks.push(text.slice(i, i + MAX_TXT_CHUNK));
+  return chunks.map((c) => `"${c.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`).join(' ');
+}
+
+/** Route 53 TXT value (one or more quoted strings) → text. Unquoted values are returned as they are. */
+export function unquoteTxt(value: string): string {
+  const strings = value.match(/"((?:[^"\\]|\\.)*)"/g);
+  if (!strings) return value;
+  return strings.map((s) => s.slice(1, -1).replace(/\\(\d{3}|.)/g, (_m, esc: string) => (/^\d{3}$/.test(esc) ? String.fromCharCode(parseInt(esc, 8)) : esc))).join('');
+}
