@@ -1,0 +1,180 @@
+/**
+ * Azure Functions runtime adapter (Node.js programming model v4, `@azure/functions`): HTTP and timer
+ * triggers to and from the cloud-neutral shapes in `shared/ports/http`. Every registration is also kept in a
+ * small in-process registry so the local host (`shared/adapters/local`) can serve the same handlers
+ * without the Functions host (core tools are not available everywhere).
+ */
+import type { HttpMethod, HttpRequest, HttpResponseInit, InvocationContext, app as azureApp } from '@azure/functions';
+import { MeshgateError, toHttpResponse } from '../../core/errors';
+import type { Logger } from '../../ports/logger';
+import type { HttpHandlerFn, HttpRequestLike, HttpResult, TimerHandlerFn } from '../../ports/http';
+import { errorLogFields } from '../../usecases/http-router';
+
+/** The two registration calls we use from `app` (a recording fake can stand in for it). */
+export type AzureApp = Pick<typeof azureApp, 'http' | 'timer'>;
+
+/** Every method, so a path that exists answers 405 from our router instead of the host's bare 404. */
+export const ALL_METHODS: readonly HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** Default `extensions.http.routePrefix` of host.json; our host.json keeps it. */
+export const DEFAULT_ROUTE_PREFIX = 'api';
+
+/** Logger over the invocation context: one JSON line per event, correlated with the invocation by the host. */
+export function contextLogger(context: InvocationContext, base: Record<string, unknown> = {}): Logger {
+  const line = (fields: Record<string, unknown>, msg: string) => JSON.stringify({ msg, ...base, ...fields });
+  return {
+    debug: (f, m) => context.debug(line(f, m)),
+    info: (f, m) => context.info(line(f, m)),
+    warn: (f, m) => context.warn(line(f, m)),
+    error: (f, m) => context.error(line(f, m)),
+    child: (f) => contextLogger(context, { ...base, ...f }),
+  };
+}
+
+function stripPrefix(pathname: string, routePrefix: string): string {
+  const prefix = routePrefix ? `/${routePrefix.replace(/^\/+|\/+$/g, '')}` : '';
+  if (!prefix) return pathname || '/';
+  if (pathname === prefix) return '/';
+  return pathname.startsWith(`${prefix}/`) ? pathname.slice(prefix.length) : pathname;
+}
+
+/** The client address the front end reports (`x-forwarded-for` is `ip:port` on App Service), without the port. */
+function clientIp(headers: Record<string, string>): string | undefined {
+  const first = headers['x-forwarded-for']?.split(',')[0]?.trim();
+  if (!first) return undefined;
+  const v4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(first);
+  if (v4WithPort?.[1]) return v4WithPort[1];
+  const v6WithPort = /^\[([^\]]+)\](?::\d+)?$/.exec(first);
+  return v6WithPort?.[1] ?? first;
+}
+
+/** Azure `HttpRequest` to the neutral request, with the route prefix (`/api`) removed from the path. */
+export async function toHttpRequest(request: HttpRequest, routePrefix = DEFAULT_ROUTE_PREFIX): Promise<HttpRequestLike> {
+  const url = new URL(request.url);
+  const headers: Record<string, string> = {};
+  request.headers.forEach((value, key) => {
+    headers[key.toLowerCase()] = value;
+  });
+  const query: Record<string, string> = {};
+  request.query.forEach((value, key) => {
+    query[key] = key in query ? `${query[key]},${value}` : value;
+  });
+  const sourceIp = clientIp(headers);
+  return {
+    method: request.method.toUpperCase(),
+    path: stripPrefix(url.pathname, routePrefix),
+    headers,
+    query,
+    body: request.body ? await request.text() : '',
+    ...(sourceIp ? { sourceIp } : {}),
+  };
+}
+
+export const toResponseInit = (result: HttpResult): HttpResponseInit => ({ status: result.status, headers: { ...result.headers }, body: result.body });
+
+export interface AzureHttpOptions {
+  /** Route template relative to the route prefix, e.g. `health`. */
+  readonly route: string;
+  /** Methods the host forwards; defaults to all so the router can answer 405. */
+  readonly methods?: readonly HttpMethod[];
+  readonly authLevel?: 'anonymous' | 'function' | 'admin';
+  /** host.json `extensions.http.routePrefix`; default `api`. */
+  readonly routePrefix?: string;
+  readonly logger?: (context: InvocationContext) => Logger;
+}
+
+export type AzureHttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+
+/**
+ * The v4 HTTP handler around a neutral handler. Every thrown error is logged once (secret-free) and answered
+ * with `toHttpResponse`, so Azure answers exactly as AWS and GCP do.
+ */
+export function azureHttpHandler(fn: HttpHandlerFn, options: Omit<AzureHttpOptions, 'route'> = {}): AzureHttpHandler {
+  return async (request, context) => {
+    try {
+      return toResponseInit(await fn(await toHttpRequest(request, options.routePrefix)));
+    } catch (err) {
+      const result = toHttpResponse(err);
+      const logger = options.logger?.(context) ?? contextLogger(context);
+      const fields = { ...errorLogFields(err), method: request.method, path: new URL(request.url).pathname };
+      if (result.status >= 500) logger.error(fields, 'http request failed');
+      else logger.warn(fields, 'http request rejected');
+      return toResponseInit(result);
+    }
+  };
+}
+
+/** Checks the timer trigger payload `{isPastDue, scheduleStatus?}`; returns the reason it is malformed, or undefined. */
+export function timerProblem(timer: unknown): string | undefined {
+  if (typeof timer !== 'object' || timer === null) return `expected a timer object, got ${timer === null ? 'null' : typeof timer}`;
+  const t = timer as Record<string, unknown>;
+  if (typeof t.isPastDue !== 'boolean') return `isPastDue must be a boolean, got ${JSON.stringify(t.isPastDue)}`;
+  if (t.scheduleStatus === undefined || t.scheduleStatus === null) return undefined;
+  if (typeof t.scheduleStatus !== 'object') return 'scheduleStatus must be an object when present';
+  for (const field of ['last', 'next', 'lastUpdated'] as const) {
+    const value = (t.scheduleStatus as Record<string, unknown>)[field];
+    if (value !== undefined && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) {
+      return `scheduleStatus.${field} must be an ISO-8601 timestamp`;
+    }
+  }
+  return undefined;
+}
+
+export interface AzureTimerOptions {
+  /**
+   * Time the tick may use, from its start: the Azure context carries no deadline. Keep it below the schedule
+   * period and host.json `functionTimeout`. Default 55 s.
+   */
+  readonly budgetMs?: number;
+  readonly now?: () => number;
+  readonly logger?: (context: InvocationContext) => Logger;
+}
+
+export type AzureTimerHandler = (timer: unknown, context: InvocationContext) => Promise<void>;
+
+/** The v4 timer handler around a neutral one. Malformed payloads and failures are logged and rethrown. */
+export function azureTimerHandler(fn: TimerHandlerFn, options: AzureTimerOptions = {}): AzureTimerHandler {
+  const now = options.now ?? Date.now;
+  return async (timer, context) => {
+    const started = now();
+    try {
+      const problem = timerProblem(timer);
+      if (problem) throw new MeshgateError('validation', `malformed timer payload: ${problem}`);
+      await fn(timer, started + (options.budgetMs ?? 55_000));
+    } catch (err) {
+      (options.logger?.(context) ?? contextLogger(context)).error(errorLogFields(err), 'scheduled tick failed');
+      throw err;
+    }
+  };
+}
+
+export type AzureRegistration =
+  | { readonly kind: 'http'; readonly name: string; readonly route: string; readonly routePrefix: string; readonly methods: readonly HttpMethod[]; readonly handler: AzureHttpHandler }
+  | { readonly kind: 'timer'; readonly name: string; readonly schedule: string; readonly handler: AzureTimerHandler };
+
+const registry = new Map<string, AzureRegistration>();
+
+/** What this process registered through `registerHttp`/`registerTimer`, in registration order. */
+export const azureRegistrations = (): readonly AzureRegistration[] => [...registry.values()];
+
+function remember(registration: AzureRegistration): void {
+  if (registry.has(registration.name)) throw new MeshgateError('conflict', `Azure function "${registration.name}" is registered twice`, { expose: false });
+  registry.set(registration.name, registration);
+}
+
+/** Registers an HTTP-triggered function with `app.http` (anonymous auth unless told otherwise). */
+export function registerHttp(app: AzureApp, name: string, fn: HttpHandlerFn, options: AzureHttpOptions): AzureHttpHandler {
+  const handler = azureHttpHandler(fn, options);
+  const methods = options.methods ?? ALL_METHODS;
+  remember({ kind: 'http', name, route: options.route, routePrefix: options.routePrefix ?? DEFAULT_ROUTE_PREFIX, methods, handler });
+  app.http(name, { route: options.route, methods: [...methods], authLevel: options.authLevel ?? 'anonymous', handler });
+  return handler;
+}
+
+/** Registers a timer-triggered function with `app.timer`; `schedule` is NCRONTAB with seconds (`*\/5 * * * * *`). */
+export function registerTimer(app: AzureApp, name: string, schedule: string, fn: TimerHandlerFn, options: AzureTimerOptions = {}): AzureTimerHandler {
+  const handler = azureTimerHandler(fn, options);
+  remember({ kind: 'timer', name, schedule, handler });
+  app.timer(name, { schedule, handler: (timer, context) => handler(timer, context) });
+  return handler;
+}
