@@ -1,0 +1,197 @@
+/**
+ * `npm run build` + `npm run package` in a scratch copy of the project (so a developer's dist/ is left
+ * alone), offline — inside a network namespace when the machine allows one — and with no AWS credentials.
+ * Then every artifact is opened and its entry points are exercised the way each platform loads them.
+ */
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { readZip } from '../../infra/build/zip';
+
+const repo = join(__dirname, '..', '..');
+const MB = 1_000_000;
+let work: string;
+let dist: string;
+let buildOutput: string;
+
+function run(script: string, isolateNetwork: boolean): string {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[name];
+  const tsx = join(repo, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const command = [process.execPath, tsx, join(repo, 'infra', 'build', script)];
+  const [file, ...args] = isolateNetwork ? ['unshare', '-n', ...command] : command;
+  const result = spawnSync(file!, args, { cwd: work, env, encoding: 'utf8', timeout: 240_000 });
+  if (result.status !== 0) throw new Error(`${script} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(dir, f)).isFile());
+}
+
+/** Runs a small script in a fresh Node process and returns what it printed as JSON. */
+function nodeJson(script: string): unknown {
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: work, encoding: 'utf8', env: { ...process.env, MESHGATE_VERSION: '' } })) as unknown;
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'meshgate-package-'));
+  for (const link of ['functions', 'shared', 'node_modules']) symlinkSync(join(repo, link), join(work, link));
+  for (const file of ['serverless.yml', 'host.json', 'package.json', 'tsconfig.json']) copyFileSync(join(repo, file), join(work, file));
+  // A network namespace proves nothing is fetched; without one (unprivileged CI) the run still has no credentials.
+  const offline = spawnSync('unshare', ['-n', 'true']).status === 0;
+  buildOutput = run('build.ts', offline);
+  run('package.ts', offline);
+  dist = join(work, 'dist');
+}, 300_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('build', () => {
+  it('bundles one CommonJS file per function per cloud and prints a size table', () => {
+    expect(buildOutput).toMatch(/cloud\s+function\s+minified/);
+    for (const bundle of ['aws/health', 'azure/health', 'azure/index', 'gcp/health']) {
+      const file = join(dist, bundle, 'index.js');
+      expect(statSync(file).size).toBeLessThan(MB);
+      expect(readFileSync(file, 'utf8')).not.toMatch(/^import |sourceMappingURL/m);
+      expect(existsSync(join(dist, 'meta', `${bundle.replace('/', '-')}.json`))).toBe(true);
+    }
+  });
+
+  it('writes no source maps and copies no node_modules', () => {
+    const all = filesUnder(dist);
+    expect(all.filter((f) => f.endsWith('.map'))).toEqual([]);
+    expect(all.filter((f) => f.includes('node_modules'))).toEqual([]);
+  });
+});
+
+describe('aws package (serverless package, offline, no credentials)', () => {
+  const pkg = (): string => join(dist, 'aws', 'serverless');
+
+  it('makes one zip per Lambda function holding only its bundle', () => {
+    for (const fn of ['health', 'healthTick']) {
+      const zip = join(pkg(), `${fn}.zip`);
+      expect(statSync(zip).size).toBeLessThan(MB);
+      expect(readZip(zip).list.map((e) => e.name)).toEqual(['dist/aws/health/index.js']);
+    }
+  });
+
+  it('wires handlers, the HTTP API route and the schedule in the CloudFormation template', () => {
+    const template = JSON.parse(readFileSync(join(pkg(), 'cloudformation-template-update-stack.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const resources = Object.values(template.Resources);
+    const lambdas = resources.filter((r) => r.Type === 'AWS::Lambda::Function').map((r) => [r.Properties.Handler, r.Properties.Runtime, r.Properties.Timeout]);
+    expect(lambdas).toEqual(expect.arrayContaining([['dist/aws/health/index.handler', 'nodejs20.x', 10], ['dist/aws/health/index.tick', 'nodejs20.x', 60]]));
+    expect(resources.find((r) => r.Type === 'AWS::ApiGatewayV2::Route')?.Properties.RouteKey).toBe('ANY /health');
+    expect(resources.find((r) => r.Type === 'AWS::ApiGatewayV2::Integration')?.Properties.PayloadFormatVersion).toBe('2.0');
+    expect(resources.find((r) => r.Type === 'AWS::Events::Rule')?.Properties.ScheduleExpression).toBe('rate(1 minute)');
+  });
+
+  it('the zipped bundle answers an API Gateway v2 event and a scheduled event as Lambda would call it', () => {
+    const extracted = join(work, 'lambda');
+    mkdirSync(extracted, { recursive: true });
+    writeFileSync(join(extracted, 'index.js'), readZip(join(pkg(), 'health.zip')).read('dist/aws/health/index.js'));
+    const result = nodeJson(`
+      const m = require(${JSON.stringify(join(extracted, 'index.js'))});
+      const ctx = { awsRequestId: 'r1', getRemainingTimeInMillis: () => 30000 };
+      const event = { version: '2.0', routeKey: 'ANY /health', rawPath: '/health', rawQueryString: '', headers: {},
+        requestContext: { http: { method: 'GET', path: '/health', sourceIp: '192.0.2.1' }, stage: '$default' }, isBase64Encoded: false };
+      const tick = { 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-11-25T17:00:00Z', detail: {} };
+      Promise.all([m.handler(event, ctx), m.tick(tick, ctx)]).then(([res, t]) => console.log(JSON.stringify({ res, t: t ?? null })));`);
+    expect(result).toMatchObject({ res: { statusCode: 200, headers: { 'cache-control': 'no-store' } }, t: null });
+    expect(JSON.parse((result as { res: { body: string } }).res.body)).toMatchObject({ status: 'ok', version: '0.1.0' });
+  });
+});
+
+describe('azure package (zip deploy)', () => {
+  const zipFile = (): string => join(dist, 'azure', 'meshgate-azure.zip');
+
+  it('holds host.json, a dependency-free package.json and the app bundle', () => {
+    const zip = readZip(zipFile());
+    expect(zip.list.map((e) => e.name)).toEqual(['host.json', 'index.js', 'package.json']);
+    expect(statSync(zipFile()).size).toBeLessThan(MB);
+    const manifest = JSON.parse(zip.read('package.json').toString()) as Record<string, unknown>;
+    expect(manifest).toMatchObject({ main: 'index.js', private: true });
+    expect(manifest).not.toHaveProperty('dependencies');
+    expect(manifest).not.toHaveProperty('devDependencies');
+    const host = JSON.parse(zip.read('host.json').toString()) as Record<string, unknown>;
+    expect(host).toMatchObject({ version: '2.0', extensionBundle: { id: 'Microsoft.Azure.Functions.ExtensionBundle', version: '[4.*, 5.0.0)' } });
+    expect(host.functionTimeout).toMatch(/^\d\d:\d\d:\d\d$/);
+  });
+
+  it('registers health and healthTick with the worker when loaded as the app main', () => {
+    const extracted = join(work, 'azure-app');
+    mkdirSync(extracted, { recursive: true });
+    const zip = readZip(zipFile());
+    for (const { name } of zip.list) writeFileSync(join(extracted, name), zip.read(name));
+    // The Node worker injects '@azure/functions-core' (left external by the build); stand in for it.
+    const registered = nodeJson(`
+      const Module = require('module');
+      const seen = [];
+      const core = { setProgrammingModel() {}, registerFunction(meta) { seen.push(meta); return { dispose() {} }; }, registerHook() { return { dispose() {} }; } };
+      const load = Module._load;
+      Module._load = function (request, ...rest) { return request === '@azure/functions-core' ? core : load.call(this, request, ...rest); };
+      require(${JSON.stringify(join(extracted, 'index.js'))});
+      console.log(JSON.stringify(seen.map((m) => ({ name: m.name, bindings: Object.values(m.bindings).filter((b) => b.direction === 'in') }))));`);
+    expect(registered).toEqual([
+      { name: 'health', bindings: [expect.objectContaining({ type: 'httpTrigger', route: 'health', authLevel: 'anonymous', methods: expect.arrayContaining(['GET', 'POST']) })] },
+      { name: 'healthTick', bindings: [expect.objectContaining({ type: 'timerTrigger', schedule: '*/5 * * * * *' })] },
+    ]);
+  });
+});
+
+describe('gcp package (source folders for gcloud functions deploy --gen2)', () => {
+  it('writes index.js and a dependency-free package.json per function, and a zip of them', () => {
+    const dir = join(dist, 'gcp', 'health');
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest).toMatchObject({ main: 'index.js', engines: { node: '20' } });
+    expect(manifest).not.toHaveProperty('dependencies');
+    const zip = join(dist, 'gcp', 'health.zip');
+    expect(readZip(zip).list.map((e) => e.name)).toEqual(['index.js', 'package.json']);
+    expect(statSync(zip).size).toBeLessThan(MB);
+    expect(relative(dist, dir)).toBe(join('gcp', 'health'));
+  });
+
+  it("is served by the runtime's own functions-framework for both entry points", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const address = probe.address();
+        probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    const main = join(repo, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
+    const serve = (target: string) =>
+      spawn(process.execPath, [main, `--target=${target}`, `--source=${join(dist, 'gcp', 'health')}`, `--port=${port}`], { cwd: work, stdio: 'ignore', env: { ...process.env, NODE_ENV: 'production' } });
+    const untilUp = async (url: string, init?: RequestInit): Promise<Response> => {
+      for (let i = 0; ; i++) {
+        try {
+          return await fetch(url, init);
+        } catch (err) {
+          if (i > 100) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    };
+    const stop = (child: ReturnType<typeof spawn>) => new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); });
+
+    const health = serve('health');
+    try {
+      const res = await untilUp(`http://127.0.0.1:${port}/health`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(await res.json()).toMatchObject({ status: 'ok' });
+    } finally {
+      await stop(health);
+    }
+    const tick = serve('healthTick');
+    try {
+      const res = await untilUp(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"schedule":"tick"}' });
+      expect(res.status).toBe(204);
+    } finally {
+      await stop(tick);
+    }
+  }, 30_000);
+});
