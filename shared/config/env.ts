@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * The only place meshgate reads the process environment: typed getters that throw a `validation`
  * MeshgateError naming the variable, the runtime identity of this function set, and `loadConfig`.
@@ -92,6 +93,14 @@ export interface RuntimeOptions {
 // Must match the HLC node format in shared/core/hlc.ts.
 const NODE_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
+/**
+ * `<cloud>-<region>-<random>`: every instance (Lambda sandbox, Azure worker, Cloud Functions instance) gets its
+ * own id, so two instances of one region never write identical HLC versions or share a lease identity.
+ */
+function defaultNodeId(cloud: string, region: string): string {
+  return `${cloud}-${region}-${randomBytes(4).toString('hex')}`;
+}
+
 export function loadRuntime(options: RuntimeOptions = {}): Runtime {
   const env = options.env ?? process.env;
   const cloud = getChoiceFromEnv('MESHGATE_CLOUD', CLOUDS, { env });
@@ -100,7 +109,7 @@ export function loadRuntime(options: RuntimeOptions = {}): Runtime {
   if (provider === undefined) {
     throw envError('MESHGATE_CLOUD', `names ${cloud}, which has no provider section in ${config.source}`);
   }
-  const nodeId = getStringFromEnv('MESHGATE_NODE_ID', { env, defaultValue: `${cloud}-${provider.region}` });
+  const nodeId = getStringFromEnv('MESHGATE_NODE_ID', { env, defaultValue: defaultNodeId(cloud, provider.region) });
   if (!NODE_ID.test(nodeId)) throw envError('MESHGATE_NODE_ID', "must be 1-64 letters, digits, '.', '_', ':' or '-'");
   return Object.freeze({
     cloud,
@@ -127,7 +136,9 @@ let cache = new WeakMap<Env, Map<string, MeshgateConfig>>();
 /**
  * Loads the configuration, once per process for a given environment and location. Looks, in order, at
  * `options.path`, `MESHGATE_CONFIG_INLINE` (the YAML itself, for platforms where shipping a file is
- * awkward), the file named by `MESHGATE_CONFIG`, `./meshgate.yaml`, then `./meshgate.local.yaml`.
+ * awkward), the file named by `MESHGATE_CONFIG`, then `./meshgate.yaml`. The loopback configuration
+ * `meshgate.local.yaml` is never picked up implicitly, so a deployment missing its file fails loudly instead of
+ * quietly running against loopback addresses; `npm start` names it in `MESHGATE_CONFIG`.
  */
 export function loadConfig(options: LoadConfigOptions = {}): MeshgateConfig {
   const env = options.env ?? process.env;
@@ -156,9 +167,8 @@ function locateConfig(path: string | undefined, env: Env, cwd: string): ConfigLo
   if (inline !== undefined && inline.trim() !== '') return { kind: 'inline', text: inline };
   const named = readVariable('MESHGATE_CONFIG', env);
   if (named !== undefined) return { kind: 'file', path: resolve(cwd, named) };
-  const candidates = ['meshgate.yaml', 'meshgate.local.yaml'].map((name) => resolve(cwd, name));
-  const found = candidates.find((candidate) => existsSync(candidate));
-  if (found !== undefined) return { kind: 'file', path: found };
+  const fallback = resolve(cwd, 'meshgate.yaml');
+  if (existsSync(fallback)) return { kind: 'file', path: fallback };
   throw new MeshgateError(
     'validation',
     `no configuration: set MESHGATE_CONFIG_INLINE or MESHGATE_CONFIG, or create meshgate.yaml in ${cwd}`,

@@ -54,14 +54,12 @@ describe('typed environment getters', () => {
 describe('loadRuntime', () => {
   const config = parseConfig(configText(), SECRETS);
 
-  it('derives the node id from the cloud and its configured region', () => {
-    expect(loadRuntime({ env: { MESHGATE_CLOUD: 'gcp' }, config })).toEqual({
-      cloud: 'gcp',
-      region: 'us-central1',
-      nodeId: 'gcp-us-central1',
-      buildVersion: 'dev',
-      logLevel: 'info',
-    });
+  it('derives a per-instance node id from the cloud, its configured region and a random suffix', () => {
+    const first = loadRuntime({ env: { MESHGATE_CLOUD: 'gcp' }, config });
+    const second = loadRuntime({ env: { MESHGATE_CLOUD: 'gcp' }, config });
+
+    expect(first).toEqual({ cloud: 'gcp', region: 'us-central1', nodeId: expect.stringMatching(/^gcp-us-central1-[0-9a-f]{8}$/), buildVersion: 'dev', logLevel: 'info' });
+    expect(second.nodeId).not.toBe(first.nodeId);
   });
 
   it('takes node id, build version and log level from the environment', () => {
@@ -140,9 +138,9 @@ describe('loadConfig', () => {
     expect(config.source).toBe(join(dir, 'named.yaml'));
   });
 
-  it('falls back to ./meshgate.yaml, then ./meshgate.local.yaml', () => {
+  it('falls back to ./meshgate.yaml but never implicitly to the loopback meshgate.local.yaml', () => {
     write('meshgate.local.yaml', 'from-local');
-    expect(versionOf({ env: SECRETS, cwd: dir })).toBe('from-local');
+    expect(() => versionOf({ env: SECRETS, cwd: dir })).toThrow(/no configuration: set MESHGATE_CONFIG_INLINE or MESHGATE_CONFIG/);
 
     clearConfigCache();
     write('meshgate.yaml', 'from-default');
