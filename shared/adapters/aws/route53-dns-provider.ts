@@ -318,16 +318,44 @@ function fromRecordSet(set: ResourceRecordSet): DnsRecord | undefined {
 /** Route 53 returns some characters of names as octal escapes (`\052` for `*`). */
 const unescapeName = (name: string): string => name.replace(/\\(\d{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 
-/** TXT text → Route 53 value: quoted, `"` and `\` escaped, split into 255-character strings. */
+/**
+ * TXT text → Route 53 value: UTF-8 bytes in quoted strings of at most 255 bytes, `"` and `\` escaped, bytes outside
+ * printable ASCII as `\ddd` octal escapes (as Route 53 itself returns them).
+ */
 export function quoteTxt(text: string): string {
-  const chunks: string[] = [];
-  for (let i = 0; i < text.length || i === 0; i += MAX_TXT_CHUNK) chunks.push(text.slice(i, i + MAX_TXT_CHUNK));
-  return chunks.map((c) => `"${c.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`).join(' ');
+  const bytes = Buffer.from(text, 'utf8');
+  const strings: string[] = [];
+  for (let i = 0; i < bytes.length || i === 0; i += MAX_TXT_CHUNK) {
+    let out = '';
+    for (const b of bytes.subarray(i, i + MAX_TXT_CHUNK)) {
+      if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
+      else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+      else out += `\\${b.toString(8).padStart(3, '0')}`;
+    }
+    strings.push(`"${out}"`);
+  }
+  return strings.join(' ');
 }
 
-/** Route 53 TXT value (one or more quoted strings) → text. Unquoted values are returned as they are. */
+/** Route 53 TXT value (one or more quoted strings, `\ddd` escapes) → text. Unquoted values are returned as they are. */
 export function unquoteTxt(value: string): string {
   const strings = value.match(/"((?:[^"\\]|\\.)*)"/g);
   if (!strings) return value;
-  return strings.map((s) => s.slice(1, -1).replace(/\\(\d{3}|.)/g, (_m, esc: string) => (/^\d{3}$/.test(esc) ? String.fromCharCode(parseInt(esc, 8)) : esc))).join('');
+  const bytes: number[] = [];
+  for (const quoted of strings) {
+    const body = quoted.slice(1, -1);
+    for (let i = 0; i < body.length; i += 1) {
+      const ch = body[i] as string;
+      if (ch === '\\' && /^\d{3}$/.test(body.slice(i + 1, i + 4))) {
+        bytes.push(parseInt(body.slice(i + 1, i + 4), 8));
+        i += 3;
+      } else if (ch === '\\' && i + 1 < body.length) {
+        bytes.push(...Buffer.from(body[i + 1] as string, 'utf8'));
+        i += 1;
+      } else {
+        bytes.push(...Buffer.from(ch, 'utf8'));
+      }
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
