@@ -1,0 +1,106 @@
+/**
+ * One cloud's function set on one loopback port, run the way its platform would run it:
+ *   aws   - API Gateway HTTP API v2 events into the middy handlers; an EventBridge-shaped schedule every minute.
+ *   azure - the @azure/functions v4 registrations served under /api; timers fired on their NCRONTAB seconds.
+ *   gcp   - the Functions Framework's own servers per function; a Cloud Scheduler-shaped POST every minute.
+ * Usage: tsx infra/local/cloud-host.ts <aws|azure|gcp> <port>   (environment: MESHGATE_* as in production)
+ */
+import { createServer, type Server } from 'node:http';
+import type { Context } from 'aws-lambda';
+import { InvocationContext } from '@azure/functions';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { azureRegistrations } from '../../shared/adapters/azure/functions-runtime';
+import { lambdaContext, serveAwsHandler, serveAzureApp, type LocalLambdaHandler } from '../../shared/adapters/local';
+
+const PLATFORM_SCHEDULE_MS = 60_000;
+
+type Stop = () => void;
+
+function every(ms: number, fire: () => Promise<unknown>): Stop {
+  const run = (): void => void fire().catch((err: unknown) => console.error(JSON.stringify({ level: 'error', event: 'local.timer_failed', error: String(err) })));
+  run();
+  const timer = setInterval(run, ms);
+  return () => clearInterval(timer);
+}
+
+function scheduledEvent(): Record<string, unknown> {
+  return { version: '0', id: crypto.randomUUID(), 'detail-type': 'Scheduled Event', source: 'aws.events', account: '000000000000', time: new Date().toISOString(), region: 'local', resources: [], detail: {} };
+}
+
+async function hostAws(port: number): Promise<Stop> {
+  type LambdaModule = { handler: LocalLambdaHandler; tick?: (event: unknown, context: Context) => Promise<unknown> };
+  const functions: Record<string, LambdaModule> = {
+    health: (await import('../../functions/aws/health')) as unknown as LambdaModule,
+  };
+  const route: LocalLambdaHandler = async (event, context) => {
+    const name = event.rawPath.split('/')[1] ?? '';
+    const fn = functions[name];
+    if (fn) return fn.handler(event, context);
+    return { statusCode: 404, headers: { 'content-type': 'application/json' }, body: '{"message":"Not Found"}' };
+  };
+  const server = await serveAwsHandler(route, port);
+  const stops = Object.entries(functions).flatMap(([name, fn]) =>
+    fn.tick ? [every(PLATFORM_SCHEDULE_MS, () => fn.tick!(scheduledEvent(), lambdaContext(`${name}Tick`, PLATFORM_SCHEDULE_MS)))] : [],
+  );
+  return () => (stops.forEach((stop) => stop()), server.close());
+}
+
+/** `*\/N * * * * *` → N seconds; the local host supports only this every-N-seconds NCRONTAB form. */
+function everySeconds(schedule: string): number {
+  const match = /^\*\/(\d+) \* \* \* \* \*$/.exec(schedule);
+  if (!match) throw new Error(`local azure host: unsupported NCRONTAB schedule "${schedule}" (use */N * * * * *)`);
+  return Number(match[1]) * 1000;
+}
+
+async function hostAzure(port: number): Promise<Stop> {
+  await import('../../functions/azure/index');
+  const server = await serveAzureApp(port);
+  const stops = azureRegistrations().flatMap((registration) =>
+    registration.kind === 'timer'
+      ? [every(everySeconds(registration.schedule), () => registration.handler({ isPastDue: false }, new InvocationContext({ functionName: registration.name })))]
+      : [],
+  );
+  return () => (stops.forEach((stop) => stop()), server.close());
+}
+
+async function hostGcp(port: number): Promise<Stop> {
+  const exported: Record<string, unknown> = { ...(await import('../../functions/gcp/health')) };
+  const servers = new Map<string, Server>(Object.keys(exported).map((name) => [name, getTestServer(name)]));
+  // The Cloud Functions URL of a function is its own host; locally `/<name>/...` reaches function `<name>`,
+  // and `/health` reaches `health` as the cloudfunctions.net URL would.
+  const server = createServer((req, res) => {
+    const name = (req.url ?? '/').split(/[/?]/)[1] ?? '';
+    const target = servers.get(name);
+    if (!target) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+    if (name !== 'health') req.url = (req.url ?? '/').slice(name.length + 1) || '/';
+    target.emit('request', req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const stops = [...servers.keys()]
+    .filter((name) => name.endsWith('Tick'))
+    .map((name) =>
+      every(PLATFORM_SCHEDULE_MS, () =>
+        fetch(`http://127.0.0.1:${port}/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"schedule":"tick"}' }),
+      ),
+    );
+  return () => (stops.forEach((stop) => stop()), server.close());
+}
+
+async function main(): Promise<void> {
+  const [cloud, portText] = process.argv.slice(2);
+  const port = Number(portText);
+  const hosts: Record<string, (port: number) => Promise<Stop>> = { aws: hostAws, azure: hostAzure, gcp: hostGcp };
+  const host = cloud === undefined ? undefined : hosts[cloud];
+  if (!host || !Number.isInteger(port) || port <= 0) {
+    throw new Error('usage: cloud-host.ts <aws|azure|gcp> <port>');
+  }
+  const stop = await host(port);
+  process.on('SIGTERM', () => (stop(), process.exit(0)));
+  process.on('SIGINT', () => (stop(), process.exit(0)));
+  console.log(JSON.stringify({ level: 'info', event: 'local.cloud_ready', cloud, port }));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

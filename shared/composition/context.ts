@@ -1,0 +1,101 @@
+/**
+ * The composition root shared by every function: configuration, runtime identity, logger, clock and the
+ * replicated store, built once per process (per warm Lambda sandbox, Azure worker or Cloud Functions instance)
+ * on first use, so a misconfigured function set fails its invocations with a logged, named error instead of
+ * crashing at import.
+ */
+import { MeshgateError } from '../core/errors';
+import { createDynamoKeyValueStore } from '../adapters/aws/dynamodb-key-value-store';
+import { createCosmosKeyValueStore } from '../adapters/azure/cosmos-key-value-store';
+import { createFirestoreKeyValueStore } from '../adapters/gcp/firestore-key-value-store';
+import { createPinoLogger } from '../adapters/log/pino-logger';
+import { systemClock } from '../adapters/system-clock';
+import { loadConfig, loadRuntime, type MeshgateConfig, type Runtime } from '../config';
+import type { Clock } from '../ports/clock';
+import type { KeyValueStore } from '../ports/key-value-store';
+import type { Logger } from '../ports/logger';
+import { ReplicatedStore } from '../usecases/replicated-store';
+
+export interface AppContext {
+  readonly config: MeshgateConfig;
+  readonly runtime: Runtime;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly store: ReplicatedStore;
+}
+
+/** One KeyValueStore per configured cloud: DynamoDB, Cosmos DB, Firestore. */
+export function createStores(config: MeshgateConfig): KeyValueStore[] {
+  const { aws, azure, gcp } = config.providers;
+  const stores: KeyValueStore[] = [];
+  if (aws) {
+    stores.push(
+      createDynamoKeyValueStore({
+        region: aws.region,
+        table: aws.store.table,
+        ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }),
+        ...(aws.credentials === undefined ? {} : { credentials: aws.credentials }),
+      }),
+    );
+  }
+  if (azure) stores.push(createCosmosKeyValueStore({ ...azure.store }));
+  if (gcp) {
+    stores.push(
+      createFirestoreKeyValueStore({
+        projectId: gcp.projectId,
+        collection: gcp.store.collection,
+        ...(gcp.store.emulatorHost === undefined ? {} : { emulatorHost: gcp.store.emulatorHost }),
+        ...(gcp.credentials === undefined ? {} : { credentials: serviceAccount(gcp.credentials.serviceAccountKey) }),
+      }),
+    );
+  }
+  return stores;
+}
+
+function serviceAccount(json: string): { client_email: string; private_key: string } {
+  try {
+    const key = JSON.parse(json) as { client_email?: unknown; private_key?: unknown };
+    if (typeof key.client_email === 'string' && typeof key.private_key === 'string') {
+      return { client_email: key.client_email, private_key: key.private_key };
+    }
+  } catch {
+    // fall through to the error below; the key itself must never reach a message
+  }
+  throw new MeshgateError('validation', 'multi_cloud.providers.gcp.credentials.service_account_key: expected a service account JSON key with client_email and private_key');
+}
+
+export function createAppContext(config: MeshgateConfig, runtime: Runtime): AppContext {
+  const logger = createPinoLogger({ level: runtime.logLevel, fields: { cloud: runtime.cloud, nodeId: runtime.nodeId } });
+  const store = new ReplicatedStore({
+    stores: createStores(config),
+    clock: systemClock,
+    nodeId: runtime.nodeId,
+    writeQuorum: config.replication.writeQuorum,
+    readQuorum: config.replication.readQuorum,
+    consistency: config.replication.consistency,
+    logger,
+  });
+  return { config, runtime, logger, clock: systemClock, store };
+}
+
+/**
+ * Builds `make(context)` once, on first call, from the process environment. A configuration error is logged
+ * (without secrets) and every call then fails with `unavailable`, naming the fix in the log, not the response.
+ */
+export function lazyService<T>(make: (context: AppContext) => T): () => T {
+  let built: { value: T } | { error: MeshgateError } | undefined;
+  return () => {
+    if (built === undefined) {
+      try {
+        const config = loadConfig();
+        built = { value: make(createAppContext(config, loadRuntime({ config }))) };
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        process.stderr.write(`${JSON.stringify({ level: 'fatal', event: 'composition.failed', error: reason })}\n`);
+        built = { error: new MeshgateError('unavailable', 'this function set is misconfigured; see its logs', { cause: err, retryable: false }) };
+      }
+    }
+    if ('error' in built) throw built.error;
+    return built.value;
+  };
+}
