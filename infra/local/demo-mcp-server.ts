@@ -3,6 +3,11 @@
  * It implements `initialize` (issuing an `Mcp-Session-Id`), `ping`, `tools/list` and `tools/call` of an `echo`
  * tool, answers notifications with 202, ends sessions on DELETE, and rejects unknown sessions with 404 as the
  * MCP transport specification requires.
+ *
+ * With `{ responses: 'sse' }` it answers requests as `text/event-stream` instead: a `tools/call` whose
+ * `params._meta.progressToken` is set first streams `notifications/progress` events, one every
+ * `progressIntervalMs`, then the result; and GET with a known session opens the server-to-client event stream
+ * (held open until the client or the server closes it). The default stays plain JSON answers and 405 on GET.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -16,6 +21,15 @@ export interface DemoMcpServer {
   /** Sessions this server has issued and not yet ended. */
   readonly sessions: Set<string>;
   close(): Promise<void>;
+}
+
+export interface DemoMcpServerOptions {
+  /** `json` (default): one JSON answer per request. `sse`: answers as event streams, with progress on tools/call. */
+  readonly responses?: 'json' | 'sse';
+  /** Progress notifications sent before a tools/call result in `sse` mode. Default 3. */
+  readonly progressSteps?: number;
+  /** Pause before each progress notification, ms. Default 20. */
+  readonly progressIntervalMs?: number;
 }
 
 const PROTOCOL_VERSION = '2025-06-18';
@@ -51,11 +65,39 @@ function answer(name: string, message: JsonRpcMessage): unknown {
   }
 }
 
-async function handle(name: string, sessions: Set<string>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+function sseEvent(res: ServerResponse, message: unknown): void {
+  res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Answers one request as an event stream: progress notifications (tools/call with a progress token), then the answer. */
+async function streamAnswer(res: ServerResponse, message: JsonRpcMessage, reply: unknown, options: DemoMcpServerOptions, headers: Record<string, string> = {}): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers });
+  const token = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta?.progressToken;
+  if (message.method === 'tools/call' && (typeof token === 'string' || typeof token === 'number')) {
+    const steps = options.progressSteps ?? 3;
+    for (let i = 1; i <= steps && !res.destroyed; i++) {
+      await pause(options.progressIntervalMs ?? 20);
+      sseEvent(res, { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: token, progress: i, total: steps, message: `step ${i} of ${steps}` } });
+    }
+  }
+  if (!res.destroyed) sseEvent(res, reply);
+  res.end();
+}
+
+async function handle(name: string, sessions: Set<string>, req: IncomingMessage, res: ServerResponse, options: DemoMcpServerOptions = {}): Promise<void> {
   const sessionId = req.headers['mcp-session-id'];
+  const sse = options.responses === 'sse';
   if (req.method === 'DELETE') {
     const known = typeof sessionId === 'string' && sessions.delete(sessionId);
     return send(res, known ? 200 : 404);
+  }
+  if (req.method === 'GET' && sse) {
+    if (typeof sessionId !== 'string' || !sessions.has(sessionId)) return send(res, sessionId === undefined ? 400 : 404);
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.flushHeaders();
+    return;
   }
   if (req.method !== 'POST') return send(res, 405, undefined, { allow: 'POST, DELETE' });
   let message: JsonRpcMessage;
@@ -67,6 +109,7 @@ async function handle(name: string, sessions: Set<string>, req: IncomingMessage,
   if (message.method === 'initialize') {
     const issued = randomUUID();
     sessions.add(issued);
+    if (sse) return streamAnswer(res, message, { jsonrpc: '2.0', id: message.id, result: answer(name, message) }, options, { 'mcp-session-id': issued });
     return send(res, 200, { jsonrpc: '2.0', id: message.id, result: answer(name, message) }, { 'mcp-session-id': issued });
   }
   if (typeof sessionId === 'string' && !sessions.has(sessionId)) {
@@ -74,16 +117,22 @@ async function handle(name: string, sessions: Set<string>, req: IncomingMessage,
   }
   if (message.id === undefined) return send(res, 202);
   const result = answer(name, message);
+  if (sse) {
+    const reply = result === undefined
+      ? { jsonrpc: '2.0', id: message.id, error: { code: -32601, message: `Method not found: ${String(message.method)}` } }
+      : { jsonrpc: '2.0', id: message.id, result };
+    return streamAnswer(res, message, reply, options);
+  }
   if (result === undefined) {
     return send(res, 200, { jsonrpc: '2.0', id: message.id, error: { code: -32601, message: `Method not found: ${String(message.method)}` } });
   }
   send(res, 200, { jsonrpc: '2.0', id: message.id, result });
 }
 
-export async function startDemoMcpServer(name: string, port = 0): Promise<DemoMcpServer> {
+export async function startDemoMcpServer(name: string, port = 0, options: DemoMcpServerOptions = {}): Promise<DemoMcpServer> {
   const sessions = new Set<string>();
   const server = createServer((req, res) => {
-    handle(name, sessions, req, res).catch(() => send(res, 500));
+    handle(name, sessions, req, res, options).catch(() => send(res, 500));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
