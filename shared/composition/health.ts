@@ -3,7 +3,7 @@
  * Azure's timer fires every 5 s, so one Azure invocation runs one sub-tick; EventBridge and Cloud Scheduler
  * fire once a minute and the tick sub-ticks inside the invocation.
  */
-import { createUndiciProbeClient } from '../adapters/http/undici-probe-client';
+import { createFetchProbeClient } from '../adapters/http/fetch-probe-client';
 import type { HttpHandlerFn, TimerHandlerFn } from '../ports/http';
 import { createHealthService, type HealthService } from '../usecases/health';
 import { lazyService, type AppContext } from './context';
@@ -17,7 +17,7 @@ export function buildHealthService({ config, runtime, store, clock, logger }: Ap
     nodeId: runtime.nodeId,
     buildVersion: runtime.buildVersion,
     store,
-    probes: createUndiciProbeClient(),
+    probes: createFetchProbeClient(),
     clock,
     logger,
     settings: { ...config.health, scheduleSeconds: SCHEDULE_SECONDS[runtime.cloud] ?? 60 },

@@ -1,6 +1,6 @@
 /**
  * Probe transport: one health probe of one target (a peer cloud's /health or an MCP backend).
- * The undici implementation lives in shared/adapters/http/undici-probe-client.ts.
+ * The fetch implementation lives in shared/adapters/http/fetch-probe-client.ts.
  */
 
 /**

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SseParser, UndiciProbeClient, isJsonRpcResponse } from '../../shared/adapters/http/undici-probe-client';
+import { SseParser, FetchProbeClient, isJsonRpcResponse } from '../../shared/adapters/http/fetch-probe-client';
 import type { ProbeProtocol, ProbeResult } from '../../shared/ports/probe';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
@@ -9,7 +9,7 @@ const routes = new Map<string, Handler>();
 const seen: { path: string; method: string; headers: IncomingMessage['headers']; body: string }[] = [];
 let server: Server;
 let base: string;
-const client = new UndiciProbeClient();
+const client = new FetchProbeClient();
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -84,7 +84,7 @@ routes.set('/http-502', (_req, res) => res.writeHead(502).end());
 const probe = (path: string, protocol: ProbeProtocol, timeoutMs = 1000, signal?: AbortSignal): Promise<ProbeResult> =>
   client.probe({ id: `t:${path}`, url: `${base}${path}`, protocol }, { timeoutMs, ...(signal ? { signal } : {}) });
 
-describe('UndiciProbeClient against loopback servers', () => {
+describe('FetchProbeClient against loopback servers', () => {
   it('sends a JSON-RPC ping over Streamable HTTP and accepts a JSON answer', async () => {
     const r = await probe('/mcp-json', 'mcp');
     expect(r).toMatchObject({ ok: true, status: 200 });

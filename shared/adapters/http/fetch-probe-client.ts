@@ -1,5 +1,5 @@
 /**
- * ProbeClient over undici: peer /health checks, MCP `ping` over Streamable HTTP, plain HTTP checks.
+ * ProbeClient over Node's built-in fetch (no HTTP library in the bundle): peer /health checks, MCP `ping` over Streamable HTTP, plain HTTP checks.
  *
  * MCP (spec 2025-06-18): `ping` is a request either side may send at any time, and the lifecycle allows
  * pings before initialization, so a probe sends a bare `ping` and creates no session. Servers that insist
@@ -8,22 +8,18 @@
  * the HTTP status is below 500. The answer may be `application/json` or an SSE stream (`text/event-stream`),
  * whose `data:` lines are read until the first JSON-RPC response; the stream is then closed.
  *
- * Every probe has its own deadline (AbortController + undici header/body timeouts), reads at most
- * `maxBodyBytes`, and by default opens a fresh connection so a server closing an idle keep-alive socket
- * cannot fail a probe. The client never throws.
+ * Every probe has its own deadline (one AbortController covers connect, headers and body), reads at most
+ * `maxBodyBytes`, and stops reading as soon as the verdict is known. The client never throws.
  */
-import { Agent, request, type Dispatcher } from 'undici';
 import { isJsonObject as isObject } from '../../core/health/json';
 import type { ProbeClient, ProbeErrorCode, ProbeOptions, ProbeProtocol, ProbeResult, ProbeTarget } from '../../ports/probe';
 
-export interface UndiciProbeClientOptions {
-  /** Dispatcher to use; by default the client owns an Agent and closes it in `close()`. */
-  readonly dispatcher?: Dispatcher;
+export interface FetchProbeClientOptions {
+  /** The fetch to use. Default: the global fetch. */
+  readonly fetch?: typeof fetch;
   /** Largest body read before the answer counts as `bad_response`. Default 64 KiB. */
   readonly maxBodyBytes?: number;
   readonly userAgent?: string;
-  /** Reuse connections between probes. Default false (one connection per probe, like Route 53 health checks). */
-  readonly keepAlive?: boolean;
 }
 
 export const MCP_PROTOCOL_VERSION = '2025-06-18';
@@ -31,25 +27,22 @@ const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
+type RequestShape = { method: string; headers: Record<string, string>; body?: string };
+
 const PROTOCOLS: ReadonlySet<string> = new Set<ProbeProtocol>(['meshgate-health', 'mcp', 'http']);
 
 type Verdict = { ok: true } | { ok: false; error: ProbeErrorCode };
 
-export class UndiciProbeClient implements ProbeClient {
-  private readonly dispatcher: Dispatcher;
-  private readonly ownsDispatcher: boolean;
+export class FetchProbeClient implements ProbeClient {
+  private readonly fetch: typeof fetch;
   private readonly maxBodyBytes: number;
   private readonly userAgent: string;
-  private readonly keepAlive: boolean;
   private seq = 0;
-  private closed = false;
 
-  constructor(options: UndiciProbeClientOptions = {}) {
-    this.ownsDispatcher = options.dispatcher === undefined;
-    this.dispatcher = options.dispatcher ?? new Agent({ connections: 64 });
+  constructor(options: FetchProbeClientOptions = {}) {
+    this.fetch = options.fetch ?? globalThis.fetch;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.userAgent = options.userAgent ?? 'meshgate-probe';
-    this.keepAlive = options.keepAlive ?? false;
   }
 
   async probe(target: ProbeTarget, options: ProbeOptions): Promise<ProbeResult> {
@@ -83,39 +76,27 @@ export class UndiciProbeClient implements ProbeClient {
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    let body: Dispatcher.ResponseData['body'] | undefined;
+    let body: ReadableStream<Uint8Array> | null = null;
     try {
-      const res = await request(url, {
-        ...this.requestFor(target.protocol),
-        dispatcher: this.dispatcher,
-        signal: controller.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        reset: !this.keepAlive,
-      });
-      status = res.statusCode;
+      const res = await this.fetch(url, { ...this.requestFor(target.protocol), signal: controller.signal, redirect: 'manual' });
+      status = res.status;
       body = res.body;
-      return result(await this.judge(target.protocol, res.statusCode, headerText(res.headers['content-type']), res.body));
+      const chunks: AsyncIterable<Uint8Array> = res.body ?? emptyBody();
+      return result(await this.judge(target.protocol, res.status, (res.headers.get('content-type') ?? '').toLowerCase(), chunks));
     } catch (err) {
       return result({ ok: false, error: why ?? classify(err) });
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      if (body !== undefined && !body.destroyed) {
-        // Undici reports destroying an unfinished body as an 'error' event: expected here, so swallowed.
-        body.on('error', () => undefined);
-        body.destroy();
-      }
+      // Stop reading once the verdict is known; a cancelled unfinished body is expected, not an error.
+      if (body !== null) body.cancel().catch(() => undefined);
     }
   }
 
-  async close(): Promise<void> {
-    if (!this.ownsDispatcher || this.closed) return;
-    this.closed = true;
-    await this.dispatcher.close();
-  }
+  /** Nothing to release: connections belong to the runtime's global fetch pool. */
+  async close(): Promise<void> {}
 
-  private requestFor(protocol: ProbeTarget['protocol']): Pick<Dispatcher.RequestOptions, 'method' | 'headers' | 'body'> {
+  private requestFor(protocol: ProbeTarget['protocol']): RequestShape {
     if (protocol !== 'mcp') {
       return { method: 'GET', headers: { accept: 'application/json', 'user-agent': this.userAgent } };
     }
@@ -136,7 +117,7 @@ export class UndiciProbeClient implements ProbeClient {
     protocol: ProbeTarget['protocol'],
     status: number,
     contentType: string,
-    body: AsyncIterable<Buffer | string>,
+    body: AsyncIterable<Uint8Array>,
   ): Promise<Verdict> {
     switch (protocol) {
       case 'http':
@@ -163,14 +144,19 @@ export class UndiciProbeClient implements ProbeClient {
   }
 }
 
-export const createUndiciProbeClient = (options?: UndiciProbeClientOptions): UndiciProbeClient => new UndiciProbeClient(options);
+export const createFetchProbeClient = (options?: FetchProbeClientOptions): FetchProbeClient => new FetchProbeClient(options);
 
-function headerText(value: string | string[] | undefined): string {
-  return (Array.isArray(value) ? value.join(', ') : value ?? '').toLowerCase();
+async function* emptyBody(): AsyncIterable<Uint8Array> {}
+
+/** fetch wraps network failures in `TypeError('fetch failed')` with the socket or parser error as `cause`. */
+function errorCode(err: unknown): string {
+  if (typeof err !== 'object' || err === null) return '';
+  if ('code' in err) return String((err as { code: unknown }).code);
+  return 'cause' in err ? errorCode((err as { cause: unknown }).cause) : '';
 }
 
 function classify(err: unknown): ProbeErrorCode {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  const code = errorCode(err);
   if (TIMEOUT_CODES.has(code)) return 'timeout';
   if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return 'bad_response';
   if (code === 'UND_ERR_INVALID_ARG') return 'internal';
@@ -209,7 +195,7 @@ function findInText(text: string | undefined): boolean {
 }
 
 /** Reads the whole body as UTF-8, or undefined when it exceeds `limit` bytes. */
-async function readText(body: AsyncIterable<Buffer | string>, limit: number): Promise<string | undefined> {
+async function readText(body: AsyncIterable<Uint8Array | string>, limit: number): Promise<string | undefined> {
   const decoder = new TextDecoder();
   let size = 0;
   let text = '';
@@ -223,7 +209,7 @@ async function readText(body: AsyncIterable<Buffer | string>, limit: number): Pr
 }
 
 /** Reads SSE events until one carries a JSON-RPC response (then stops reading), the stream ends, or `limit`. */
-async function findInSse(body: AsyncIterable<Buffer | string>, limit: number): Promise<boolean> {
+async function findInSse(body: AsyncIterable<Uint8Array | string>, limit: number): Promise<boolean> {
   const decoder = new TextDecoder();
   const parser = new SseParser();
   let size = 0;
