@@ -1,0 +1,332 @@
+/**
+ * {@link KeyValueStore} on one DynamoDB table (low-level client, conditional expressions).
+ *
+ * Table design: partition key `pk` = {@link partitionOf}(key) (the text up to and including the first `/`, or
+ * the whole key), sort key `sk` = the full key. DynamoDB cannot query a hash key by prefix, so:
+ * - `list(prefix)` with a `/` in the prefix is a strongly consistent Query on one partition with
+ *   `begins_with(sk, prefix)`, in sort-key order (UTF-8 bytes), paginated until `limit` or the end;
+ * - `list(prefix)` without `/` (e.g. `meshgate` or ``) may span partitions and falls back to a consistent Scan
+ *   with a `begins_with` filter, paginated fully and sorted here. Scans read the whole table: keep prefixes
+ *   that include a `/` on hot paths.
+ * All keys under one first segment share a partition key (an item collection): fine for control-plane volumes.
+ *
+ * Items: `pk`, `sk`, `version` (S), `value` (S, JSON text), `deleted` (BOOL), `expiresAt` (N, only when set).
+ * Conditions: `absent` = `attribute_not_exists(pk)`, `version` = `#version = :v`, `older` =
+ * `attribute_not_exists(pk) OR #version < :v` (versions are printable ASCII, so DynamoDB's byte-wise string
+ * comparison matches the port's). Nothing here loops on failures: retries are the caller's decorator; the SDK's
+ * own attempts are capped (`maxAttempts`, default 2) and time-boxed so a dead endpoint fails fast.
+ */
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  type AttributeValue,
+  type DynamoDBClientConfig,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
+import { MeshgateError } from '../../core/errors';
+import type { PutCondition, VersionedRecord } from '../../ports/key-value-store';
+import {
+  BaseKeyValueStore,
+  codeForHttpStatus,
+  compareKeys,
+  fromStored,
+  isNetworkError,
+  isSinglePartitionPrefix,
+  partitionOf,
+  storeError,
+  toStored,
+  type BaseKeyValueStoreOptions,
+  type StoreOperation,
+} from '../_base/base-key-value-store';
+
+/** The one DynamoDB call this adapter makes. */
+export type DynamoDbApi = Pick<DynamoDBClient, 'send'>;
+
+type Item = Record<string, AttributeValue>;
+
+const NAMES = { '#version': 'version' } as const;
+
+const THROTTLED = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'TooManyRequestsException',
+]);
+const UNAUTHORIZED = new Set([
+  'UnrecognizedClientException',
+  'AccessDeniedException',
+  'InvalidSignatureException',
+  'MissingAuthenticationTokenException',
+  'ExpiredTokenException',
+  'IncompleteSignatureException',
+]);
+const UNAVAILABLE = new Set(['InternalServerError', 'ServiceUnavailable', 'ServiceUnavailableException', 'RequestTimeout', 'RequestTimeoutException']);
+
+export interface DynamoKeyValueStoreOptions extends BaseKeyValueStoreOptions {
+  /** Called by {@link DynamoKeyValueStore.close}, e.g. to destroy a client the store owns. */
+  readonly onClose?: () => Promise<void> | void;
+}
+
+export class DynamoKeyValueStore extends BaseKeyValueStore {
+  readonly name = 'dynamodb';
+
+  constructor(
+    private readonly api: DynamoDbApi,
+    readonly table: string,
+    private readonly options: DynamoKeyValueStoreOptions = {},
+  ) {
+    super(options);
+  }
+
+  /**
+   * Creates the table (on-demand capacity, `pk` hash + `sk` range) unless it exists, and waits until it is
+   * ACTIVE. Idempotent; safe to call concurrently. Fails with `internal` if a table of that name exists with a
+   * different key schema.
+   */
+  async ensureTable(waitMs = 60_000): Promise<void> {
+    try {
+      try {
+        await this.api.send(
+          new CreateTableCommand({
+            TableName: this.table,
+            BillingMode: 'PAY_PER_REQUEST',
+            AttributeDefinitions: [
+              { AttributeName: 'pk', AttributeType: 'S' },
+              { AttributeName: 'sk', AttributeType: 'S' },
+            ],
+            KeySchema: [
+              { AttributeName: 'pk', KeyType: 'HASH' },
+              { AttributeName: 'sk', KeyType: 'RANGE' },
+            ],
+          }),
+        );
+      } catch (err) {
+        if (errorName(err) !== 'ResourceInUseException') throw err;
+      }
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const { Table } = await this.api.send(new DescribeTableCommand({ TableName: this.table }));
+        this.checkSchema(Table);
+        if (Table?.TableStatus === 'ACTIVE') return;
+        if (Date.now() > deadline) throw storeError('unavailable', this.name, 'put', this.table, `table not ACTIVE after ${waitMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    } catch (err) {
+      throw err instanceof MeshgateError ? err : this.translateError(err, 'put', this.table);
+    }
+  }
+
+  /** Releases the client when the store owns it (see {@link createDynamoKeyValueStore}). */
+  async close(): Promise<void> {
+    await this.options.onClose?.();
+  }
+
+  protected override async getRecord(key: string): Promise<VersionedRecord | undefined> {
+    const { Item } = await this.api.send(new GetItemCommand({ TableName: this.table, Key: keyOf(key), ConsistentRead: true }));
+    return Item ? this.decode(Item) : undefined;
+  }
+
+  protected override async putRecord(record: VersionedRecord, condition: PutCondition | undefined): Promise<void> {
+    const stored = toStored(record);
+    const item: Item = {
+      ...keyOf(record.key),
+      version: { S: stored.version },
+      value: { S: stored.value },
+      deleted: { BOOL: stored.deleted },
+      ...(stored.expiresAt === null ? {} : { expiresAt: { N: String(stored.expiresAt) } }),
+    };
+    const expression = conditionExpression(condition, record.version);
+    try {
+      await this.api.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: item,
+          ...expression,
+          ...(expression ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException || errorName(err) === 'ConditionalCheckFailedException')) throw err;
+      // Same messages as every other store: re-check the condition against the item DynamoDB returned.
+      const current = oldItem(err);
+      this.checkPutCondition(current && this.decode(current), record, condition);
+      throw this.conflict('put', record.key, 'condition failed', current?.version?.S);
+    }
+  }
+
+  protected override async deleteRecord(key: string, expectedVersion: string | undefined): Promise<void> {
+    if (expectedVersion === undefined) {
+      await this.api.send(new DeleteItemCommand({ TableName: this.table, Key: keyOf(key) }));
+      return;
+    }
+    try {
+      await this.api.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: keyOf(key),
+          ConditionExpression: '#version = :v',
+          ExpressionAttributeNames: NAMES,
+          ExpressionAttributeValues: { ':v': { S: expectedVersion } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException || errorName(err) === 'ConditionalCheckFailedException')) throw err;
+      const current = oldItem(err);
+      this.checkDeleteCondition(current && this.decode(current), key, expectedVersion);
+      throw this.conflict('delete', key, 'condition failed', current?.version?.S);
+    }
+  }
+
+  protected override async listRecords(prefix: string, limit: number | undefined): Promise<VersionedRecord[]> {
+    const out: VersionedRecord[] = [];
+    let start: Item | undefined;
+    if (isSinglePartitionPrefix(prefix)) {
+      do {
+        const page = await this.api.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': { S: partitionOf(prefix) }, ':prefix': { S: prefix } },
+            ConsistentRead: true,
+            ScanIndexForward: true,
+            ...(limit === undefined ? {} : { Limit: limit - out.length }),
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) out.push(this.decode(item));
+        start = page.LastEvaluatedKey;
+      } while (start && (limit === undefined || out.length < limit));
+      return limit === undefined ? out : out.slice(0, limit);
+    }
+    do {
+      const page = await this.api.send(
+        new ScanCommand({
+          TableName: this.table,
+          ConsistentRead: true,
+          ...(prefix === '' ? {} : { FilterExpression: 'begins_with(sk, :prefix)', ExpressionAttributeValues: { ':prefix': { S: prefix } } }),
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) out.push(this.decode(item));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    out.sort((a, b) => compareKeys(a.key, b.key));
+    return limit === undefined ? out : out.slice(0, limit);
+  }
+
+  protected override translateError(err: unknown, op: StoreOperation, key: string): MeshgateError {
+    const name = errorName(err);
+    const message = err instanceof Error ? err.message : String(err);
+    const extra = { cause: err, details: { table: this.table, sdkError: name } };
+    if (name === 'ConditionalCheckFailedException' || name === 'TransactionConflictException') {
+      return storeError('conflict', this.name, op, key, message, extra);
+    }
+    if (THROTTLED.has(name)) return storeError('throttled', this.name, op, key, message, extra);
+    if (UNAUTHORIZED.has(name)) return storeError('unauthorized', this.name, op, key, message, extra);
+    if (name === 'ResourceNotFoundException') {
+      return storeError('unavailable', this.name, op, key, `table "${this.table}" does not exist (ensureTable() creates it): ${message}`, extra);
+    }
+    if (UNAVAILABLE.has(name) || isNetworkError(err)) return storeError('unavailable', this.name, op, key, message, extra);
+    if (name === 'ValidationException') return storeError('validation', this.name, op, key, message, extra);
+    const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+    const code = codeForHttpStatus(status);
+    if (code) return storeError(code, this.name, op, key, message, extra);
+    return storeError('internal', this.name, op, key, message, extra);
+  }
+
+  private decode(item: Item): VersionedRecord {
+    return fromStored(
+      {
+        key: item.sk?.S,
+        version: item.version?.S,
+        value: item.value?.S,
+        deleted: item.deleted?.BOOL,
+        expiresAt: item.expiresAt?.N,
+      },
+      this.name,
+    );
+  }
+
+  private checkSchema(table: TableDescription | undefined): void {
+    const schema = (table?.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).sort().join(',');
+    if (schema !== 'pk:HASH,sk:RANGE') {
+      throw storeError('internal', this.name, 'put', this.table, `table exists with key schema [${schema}], expected pk (HASH, S) + sk (RANGE, S)`);
+    }
+  }
+}
+
+function keyOf(key: string): Item {
+  return { pk: { S: partitionOf(key) }, sk: { S: key } };
+}
+
+function conditionExpression(
+  condition: PutCondition | undefined,
+  newVersion: string,
+):
+  | { ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Item }
+  | undefined {
+  switch (condition?.kind) {
+    case undefined:
+      return undefined;
+    case 'absent':
+      return { ConditionExpression: 'attribute_not_exists(pk)' };
+    case 'version':
+      return { ConditionExpression: '#version = :v', ExpressionAttributeNames: NAMES, ExpressionAttributeValues: { ':v': { S: condition.version } } };
+    case 'older':
+      return {
+        ConditionExpression: 'attribute_not_exists(pk) OR #version < :v',
+        ExpressionAttributeNames: NAMES,
+        ExpressionAttributeValues: { ':v': { S: newVersion } },
+      };
+  }
+}
+
+function errorName(err: unknown): string {
+  return typeof err === 'object' && err !== null && typeof (err as { name?: unknown }).name === 'string' ? (err as { name: string }).name : '';
+}
+
+function oldItem(err: unknown): Item | undefined {
+  return (err as { Item?: Item }).Item;
+}
+
+export interface DynamoKeyValueStoreConfig {
+  readonly region: string;
+  readonly table: string;
+  /** Custom endpoint (moto, DynamoDB Local); omit for AWS. */
+  readonly endpoint?: string;
+  /** Static credentials; omit to use the SDK's default provider chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  /** SDK attempts per call (default 2): keep small, retries belong to the caller. */
+  readonly maxAttempts?: number;
+  /** TCP connect timeout in ms (default 1000). */
+  readonly connectionTimeoutMs?: number;
+  /** Socket inactivity timeout per attempt in ms (default 1500). */
+  readonly requestTimeoutMs?: number;
+  /** Deadline per store call in ms (default 3000). */
+  readonly timeoutMs?: number;
+}
+
+/** Builds the real client (bounded attempts, short timeouts) and a store that owns it. */
+export function createDynamoKeyValueStore(config: DynamoKeyValueStoreConfig): DynamoKeyValueStore {
+  const clientConfig: DynamoDBClientConfig = {
+    region: config.region,
+    maxAttempts: config.maxAttempts ?? 2,
+    requestHandler: { connectionTimeout: config.connectionTimeoutMs ?? 1_000, requestTimeout: config.requestTimeoutMs ?? 1_500 },
+    ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+    ...(config.credentials === undefined ? {} : { credentials: { ...config.credentials } }),
+  };
+  const client = new DynamoDBClient(clientConfig);
+  return new DynamoKeyValueStore(client, config.table, {
+    ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+    onClose: () => client.destroy(),
+  });
+}

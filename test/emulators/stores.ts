@@ -1,0 +1,131 @@
+/**
+ * Store adapters wired to the emulators, each on its own fresh table/container/collection so tests never see
+ * each other's data. Without an emulator argument they use the run's shared emulators (started by
+ * global-setup.ts, endpoints in MESHGATE_TEST_*); pass a {@link RunningEmulator} from `startMoto()` etc. to use
+ * your own (e.g. to stop and restart it mid-test).
+ *
+ * After `emulator.restart()` the emulator is empty: call `store.ensureTable()` / `store.ensureContainer()` again
+ * (Firestore needs nothing). Call {@link closeTestStores} in `afterAll` to release every client made here.
+ */
+import { randomBytes } from 'node:crypto';
+import { createDynamoKeyValueStore, type DynamoKeyValueStore } from '../../shared/adapters/aws/dynamodb-key-value-store';
+import { createCosmosKeyValueStore, type CosmosKeyValueStore } from '../../shared/adapters/azure/cosmos-key-value-store';
+import { createFirestoreKeyValueStore, type FirestoreKeyValueStore } from '../../shared/adapters/gcp/firestore-key-value-store';
+import { MemoryKeyValueStore } from '../../shared/adapters/memory/memory-key-value-store';
+import type { KeyValueStore } from '../../shared/ports/key-value-store';
+import { ENV_COSMOS_ENDPOINT, ENV_FIRESTORE_HOST, ENV_MOTO_ENDPOINT, type RunningEmulator } from './emulators';
+
+export { ENV_COSMOS_ENDPOINT, ENV_FIRESTORE_HOST, ENV_MOTO_ENDPOINT };
+
+export const TEST_AWS_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;
+export const TEST_REGION = 'us-east-1';
+export const TEST_COSMOS_DATABASE = 'meshgate-test';
+export const TEST_FIRESTORE_PROJECT = 'meshgate-test';
+
+export interface TestStoreOptions {
+  /** Deadline per store call in ms (adapter default: 3000). */
+  readonly timeoutMs?: number;
+}
+
+const closers: Array<() => Promise<void>> = [];
+let counter = 0;
+
+/** `<prefix>-<pid>-<n>-<random>`, restricted to characters every store accepts in table/container names. */
+export function uniqueName(prefix: string): string {
+  counter += 1;
+  const clean = prefix.replace(/[^A-Za-z0-9-]/g, '-').slice(0, 60) || 't';
+  return `${clean}-${process.pid}-${counter}-${randomBytes(3).toString('hex')}`;
+}
+
+function endpointFor(emulator: RunningEmulator | undefined, variable: string, expected: RunningEmulator['name']): string {
+  if (emulator) {
+    if (emulator.name !== expected) throw new Error(`expected a ${expected} emulator, got ${emulator.name}`);
+    return emulator.endpoint;
+  }
+  const endpoint = process.env[variable];
+  if (!endpoint) {
+    throw new Error(`${variable} is not set: run through jest (globalSetup starts the emulators) or pass a RunningEmulator`);
+  }
+  return endpoint;
+}
+
+function track<T extends { close(): Promise<void> }>(store: T): T {
+  closers.push(() => store.close());
+  return store;
+}
+
+/** A DynamoDB store on a new table in moto (table created and ACTIVE). */
+export async function makeDynamoStore(prefix: string, emulator?: RunningEmulator, options: TestStoreOptions = {}): Promise<DynamoKeyValueStore> {
+  const store = track(
+    createDynamoKeyValueStore({
+      region: TEST_REGION,
+      endpoint: endpointFor(emulator, ENV_MOTO_ENDPOINT, 'moto'),
+      credentials: TEST_AWS_CREDENTIALS,
+      table: uniqueName(prefix),
+      ...options,
+    }),
+  );
+  await store.ensureTable();
+  return store;
+}
+
+/** A Cosmos DB store on a new container (partition key /pk) in cosmosdb-server. */
+export async function makeCosmosStore(prefix: string, emulator?: RunningEmulator, options: TestStoreOptions = {}): Promise<CosmosKeyValueStore> {
+  const store = track(
+    createCosmosKeyValueStore({
+      endpoint: endpointFor(emulator, ENV_COSMOS_ENDPOINT, 'cosmos'),
+      key: 'emulator',
+      database: TEST_COSMOS_DATABASE,
+      container: uniqueName(prefix),
+      ...options,
+    }),
+  );
+  await store.ensureContainer();
+  return store;
+}
+
+/**
+ * A Firestore store on a new collection in the Firestore emulator, with its gRPC channel already open (the
+ * first call of a new client loads protos and connects, which can take longer than the 3 s deadline on a
+ * loaded machine; like ensureTable() for the others, this keeps that out of the test's own calls).
+ */
+export async function makeFirestoreStore(prefix: string, emulator?: RunningEmulator, options: TestStoreOptions = {}): Promise<FirestoreKeyValueStore> {
+  const store = track(
+    createFirestoreKeyValueStore({
+      projectId: TEST_FIRESTORE_PROJECT,
+      collection: uniqueName(prefix),
+      emulatorHost: endpointFor(emulator, ENV_FIRESTORE_HOST, 'firestore'),
+      ...options,
+    }),
+  );
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await store.get('warm-up/connect'); // the timed-out call keeps connecting in the background
+      return store;
+    } catch (err) {
+      if (attempt >= 5 || (err as { code?: unknown }).code !== 'unavailable') throw err;
+    }
+  }
+}
+
+export type StoreKind = 'memory' | 'dynamodb' | 'cosmos' | 'firestore';
+
+/** Any of the four, by name (memory ignores the emulator). */
+export async function makeStore(kind: StoreKind, prefix: string, emulator?: RunningEmulator, options: TestStoreOptions = {}): Promise<KeyValueStore> {
+  switch (kind) {
+    case 'memory':
+      return new MemoryKeyValueStore({ name: uniqueName(prefix) });
+    case 'dynamodb':
+      return makeDynamoStore(prefix, emulator, options);
+    case 'cosmos':
+      return makeCosmosStore(prefix, emulator, options);
+    case 'firestore':
+      return makeFirestoreStore(prefix, emulator, options);
+  }
+}
+
+/** Closes every client created by this module so far (call in afterAll). */
+export async function closeTestStores(): Promise<void> {
+  const pending = closers.splice(0);
+  await Promise.allSettled(pending.map((close) => close()));
+}
