@@ -29,10 +29,13 @@ export type PinnedCondition = { readonly kind: 'absent' } | { readonly kind: 've
 // Input validation: every check runs before any store is touched.
 
 export const MAX_KEY_LENGTH = 512;
+/** DynamoDB's sort-key limit; the tightest of the three stores. */
+export const MAX_KEY_BYTES = 1024;
 /** Default ceiling on a value's JSON size: below DynamoDB's 400 KB item limit, with room for attributes. */
 export const DEFAULT_MAX_VALUE_BYTES = 350 * 1024;
 const MAX_VALUE_DEPTH = 64;
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function validation(message: string, details: Record<string, unknown> = {}): MeshgateError {
   return new MeshgateError('validation', message, { details });
@@ -49,20 +52,49 @@ export function describeInput(value: unknown): string {
   return typeof value;
 }
 
-/** Checks a key: 1-512 characters, no control characters. Throws `validation`. */
-export function validateKey(key: unknown): string {
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || CONTROL_CHARS.test(key)) {
-    throw validation(`invalid key ${describeInput(key)}: use 1-${MAX_KEY_LENGTH} characters without control characters`);
-  }
-  return key;
+const RULE = `use 1-${MAX_KEY_LENGTH} characters (at most ${MAX_KEY_BYTES} bytes of UTF-8), well-formed Unicode, no control characters`;
+
+function keyProblem(key: string): string | undefined {
+  if (key.length > MAX_KEY_LENGTH) return `${key.length} characters`;
+  if (CONTROL_CHARS.test(key)) return 'contains a control character';
+  if (LONE_SURROGATE.test(key)) return 'contains an unpaired surrogate';
+  if (utf8Length(key) > MAX_KEY_BYTES) return `${utf8Length(key)} bytes of UTF-8`;
+  return undefined;
 }
 
-/** Checks a list prefix: 0-512 characters, no control characters (the empty prefix lists everything). */
+/**
+ * Checks a key against the rules every store enforces (the tightest backend decides): 1-512 characters, at most
+ * 1024 bytes of UTF-8, well-formed Unicode, no C0/C1 control characters. Throws `validation`.
+ */
+export function validateKey(key: unknown): string {
+  const problem = typeof key !== 'string' ? 'not a string' : key.length === 0 ? 'empty' : keyProblem(key);
+  if (problem !== undefined) throw validation(`invalid key ${describeInput(key)} (${problem}): ${RULE}`);
+  return key as string;
+}
+
+/** Checks a list prefix: like a key, but may be empty (which lists everything). */
 export function validatePrefix(prefix: unknown): string {
-  if (typeof prefix !== 'string' || prefix.length > MAX_KEY_LENGTH || CONTROL_CHARS.test(prefix)) {
-    throw validation(`invalid prefix ${describeInput(prefix)}: use 0-${MAX_KEY_LENGTH} characters without control characters`);
+  const problem = typeof prefix !== 'string' ? 'not a string' : keyProblem(prefix);
+  if (problem !== undefined) throw validation(`invalid prefix ${describeInput(prefix)} (${problem}): ${RULE.replace('1-', '0-')}`);
+  return prefix as string;
+}
+
+/**
+ * Orders keys by Unicode code point (UTF-8 byte order), the order the stores list in. Plain `<` on JavaScript
+ * strings differs for characters above U+FFFF versus U+E000-U+FFFF.
+ */
+export function compareKeys(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i += 1) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys) return xs ? 1 : -1;
+    return x < y ? -1 : 1;
   }
-  return prefix;
+  return a.length - b.length;
 }
 
 /** Checks a list limit: a positive integer, or undefined for all. */
@@ -134,7 +166,10 @@ export function validateJsonValue(value: unknown, maxBytes: number = DEFAULT_MAX
     if (seen.has(node)) throw validation(`invalid value at ${path}: circular reference`);
     seen.add(node);
     if (Array.isArray(node)) {
-      node.forEach((item: unknown, index) => visit(item, `${path}[${index}]`, depth + 1));
+      for (let index = 0; index < node.length; index += 1) {
+        if (!(index in node)) throw validation(`invalid value at ${path}[${index}]: a hole in a sparse array is not JSON`);
+        visit(node[index], `${path}[${index}]`, depth + 1);
+      }
     } else if (isPlainObject(node)) {
       for (const [name, item] of Object.entries(node)) {
         if (item === undefined) throw validation(`invalid value at ${path}.${name}: undefined is not JSON (omit the field or use null)`);

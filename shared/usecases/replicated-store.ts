@@ -10,6 +10,7 @@ import {
   DEFAULT_SESSION_KEYS,
   backoffDelay,
   checkQuorumPolicy,
+  compareKeys,
   compileConsistency,
   consistencyFor,
   consistencyForList,
@@ -766,7 +767,7 @@ export class ReplicatedStore implements StateStore {
     const keys = new Set<string>();
     for (const list of lists.values()) for (const record of list) keys.add(record.key);
     const out: VersionedRecord[] = [];
-    for (const key of [...keys].sort(byKey)) {
+    for (const key of [...keys].sort(compareKeys)) {
       const decision = decideQuorumRead({ answers: answersFor(lists, key), failed, pending: 0 }, this.policy);
       if (decision.kind === 'resolved' && decision.record) out.push(decision.record);
     }
@@ -972,7 +973,6 @@ function refusalText(reason: 'newer' | 'changed' | 'exists'): string {
   return 'refused it (holds a live entry)';
 }
 
-const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function answersFor(lists: ReadonlyMap<number, readonly VersionedRecord[]>, key: string): ReplicaAnswer<VersionedRecord>[] {
   return [...lists.entries()].map(([replica, list]) => ({ replica, record: list.find((record) => record.key === key) }));
@@ -994,7 +994,7 @@ function mergeNewest(lists: ReadonlyMap<number, readonly VersionedRecord[]>): Ve
       if (!current || compareVersions(record.version, current.version) > 0) byName.set(record.key, record);
     }
   }
-  return [...byName.values()].sort((a, b) => byKey(a.key, b.key));
+  return [...byName.values()].sort((a, b) => compareKeys(a.key, b.key));
 }
 
 function unmet(merged: readonly VersionedRecord[], required: ReadonlyMap<string, string>): string[] {
