@@ -1,0 +1,98 @@
+/**
+ * The scheduler timer tick. Platforms start it at most once a minute (EventBridge, Cloud Scheduler) or every 5 s
+ * (Azure NCRONTAB), so one invocation runs {@link electAndReconcile} every interval (5 s, the lease's renew
+ * interval) until its window closes: the earlier of the deadline minus a margin and the schedule period, so
+ * consecutive invocations never overlap. A sub-tick starts only while `minSubTickMs` still fit.
+ *
+ * The payload is checked with the health tick's rules (absent or an object; `scheduleSeconds` an integer in
+ * [1, 3600]; `isPastDue` a boolean; the deadline a finite time in the future): a malformed one throws
+ * `validation` before anything is written. Everything else is logged and reported, never thrown, so the
+ * platform doesn't retry a tick (the next one is due anyway).
+ */
+import { MeshgateError, asMeshgateError, isMeshgateError } from '../../core/errors';
+import { planSubTicks } from '../../core/health/schedule';
+import { assertDeadline, parseTickPayload, type TickRequest } from '../../core/health/tick-payload';
+import { sleepUntil } from '../health/bounded';
+import { electAndReconcile, type ReconcileDeps, type ReconcileReport } from './elect-and-reconcile';
+
+export interface SchedulerTickReport {
+  startedAt: number;
+  finishedAt: number;
+  isPastDue: boolean;
+  subTicks: number;
+  /** Sub-ticks in which this node led. */
+  led: number;
+  /** Sub-ticks that applied a DNS change. */
+  applied: number;
+  fencedOut: number;
+  failed: number;
+  dnsCalls: number;
+  /** The last sub-tick's report. */
+  last: ReconcileReport | null;
+}
+
+/** Checks the payload and deadline; errors name the scheduler tick. */
+export function parseSchedulerTick(payload: unknown, deadlineAt: unknown, nowMs: number): TickRequest {
+  try {
+    const request = parseTickPayload(payload);
+    assertDeadline(deadlineAt, nowMs);
+    return request;
+  } catch (err) {
+    if (isMeshgateError(err) && err.code === 'validation') {
+      throw new MeshgateError('validation', err.message.replace(/^health tick/, 'scheduler tick'), { cause: err });
+    }
+    throw err;
+  }
+}
+
+export async function runSchedulerTick(deps: ReconcileDeps, payload: unknown, deadlineAt: number): Promise<SchedulerTickReport> {
+  const { clock } = deps;
+  const cfg = deps.state.config;
+  const startedAt = clock.now();
+  const request = parseSchedulerTick(payload, deadlineAt, startedAt);
+  const logger = deps.logger.child({ usecase: 'scheduler-tick', nodeId: deps.nodeId });
+  const report: SchedulerTickReport = {
+    startedAt,
+    finishedAt: startedAt,
+    isPastDue: request.isPastDue,
+    subTicks: 0,
+    led: 0,
+    applied: 0,
+    fencedOut: 0,
+    failed: 0,
+    dnsCalls: 0,
+    last: null,
+  };
+  const subTicks = planSubTicks({
+    startAt: startedAt,
+    deadlineAt,
+    intervalMs: cfg.intervalMs,
+    scheduleMs: request.scheduleSeconds === undefined ? cfg.scheduleMs : request.scheduleSeconds * 1000,
+    deadlineMarginMs: cfg.deadlineMarginMs,
+    probeTimeoutMs: cfg.minSubTickMs,
+  });
+  for (const sub of subTicks) {
+    await sleepUntil(clock, sub.at);
+    if (sub.endAt - clock.now() < Math.min(cfg.minSubTickMs, sub.endAt - sub.at)) continue; // the previous step overran
+    report.subTicks += 1;
+    let step: ReconcileReport;
+    try {
+      step = await electAndReconcile(deps, clock.now(), { deadlineAt: sub.endAt });
+    } catch (err) {
+      const error = asMeshgateError(err);
+      report.failed += 1;
+      logger.error({ event: 'scheduler.step_failed', code: error.code, error: error.message }, 'scheduler: step failed');
+      continue;
+    }
+    report.last = step;
+    report.dnsCalls += step.dnsCalls;
+    if (step.leader) report.led += 1;
+    if (step.result === 'applied') report.applied += 1;
+    if (step.result === 'fenced-out') report.fencedOut += 1;
+    if (step.result === 'failed') report.failed += 1;
+  }
+  report.finishedAt = clock.now();
+  const { last: _last, ...summary } = report;
+  logger.info({ event: 'scheduler.tick', ...summary, term: report.last?.term ?? null, holder: report.last?.holder ?? null }, 'scheduler: tick finished');
+  return report;
+}
