@@ -334,13 +334,20 @@ const NETWORK_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_BODY_TIMEOUT',
 ]);
 
+/**
+ * Transport failures named only in a message: SDKs sometimes re-wrap an error and keep just its text (the AWS
+ * SDK does so for errors from another realm, e.g. under jest's VM sandbox).
+ */
+const NETWORK_MESSAGE = /\b(ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND)\b|socket hang up/;
+
 /** True for transport failures (refused, reset, timed out, DNS) shared by the HTTP-based SDKs. */
-export function isNetworkError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const e = err as { code?: unknown; name?: unknown; cause?: unknown };
+export function isNetworkError(err: unknown, depth = 0): boolean {
+  if (typeof err !== 'object' || err === null || depth > 5) return false;
+  const e = err as { code?: unknown; name?: unknown; cause?: unknown; message?: unknown };
   if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
   if (typeof e.name === 'string' && (e.name === 'TimeoutError' || e.name === 'AbortError')) return true;
-  return e.cause !== undefined && e.cause !== err && isNetworkError(e.cause);
+  if (typeof e.message === 'string' && NETWORK_MESSAGE.test(e.message)) return true;
+  return e.cause !== undefined && e.cause !== err && isNetworkError(e.cause, depth + 1);
 }
 
 /** Error code for an HTTP status from a store's API, `undefined` when the status says nothing general. */
@@ -373,35 +380,39 @@ export abstract class BaseKeyValueStore implements KeyValueStore {
 
   async get(key: string): Promise<VersionedRecord | undefined> {
     const k = validateKey(key);
-    return this.run('get', k, () => this.getRecord(k));
+    return this.run('get', k, (signal) => this.getRecord(k, signal));
   }
 
   async put(record: VersionedRecord, condition?: PutCondition): Promise<void> {
     const r = validateRecord(record);
     const c = validateCondition(condition);
-    return this.run('put', r.key, () => this.putRecord(r, c));
+    return this.run('put', r.key, (signal) => this.putRecord(r, c, signal));
   }
 
   async delete(key: string, expectedVersion?: string): Promise<void> {
     const k = validateKey(key);
     const v = expectedVersion === undefined ? undefined : validateVersion(expectedVersion, 'expectedVersion');
-    return this.run('delete', k, () => this.deleteRecord(k, v));
+    return this.run('delete', k, (signal) => this.deleteRecord(k, v, signal));
   }
 
   async list(prefix: string, options?: ListOptions): Promise<VersionedRecord[]> {
     const p = validatePrefix(prefix);
     const limit = validateLimit(options);
-    return this.run('list', p, () => this.listRecords(p, limit));
+    return this.run('list', p, (signal) => this.listRecords(p, limit, signal));
   }
 
-  /** Reads one record (tombstones included), `undefined` when absent. Input is validated. */
-  protected abstract getRecord(key: string): Promise<VersionedRecord | undefined>;
-  /** Writes honouring `condition`; throws {@link conflict} when it fails. Input is validated and normalised. */
-  protected abstract putRecord(record: VersionedRecord, condition: PutCondition | undefined): Promise<void>;
+  // Primitives. Input is validated and normalised. `signal` aborts when the call's deadline passes: the caller
+  // has been told `unavailable` already, so pass it to the SDK where it can cancel, and never start another
+  // step of a multi-step write after it fired.
+
+  /** Reads one record (tombstones included), `undefined` when absent. */
+  protected abstract getRecord(key: string, signal: AbortSignal): Promise<VersionedRecord | undefined>;
+  /** Writes honouring `condition`; throws {@link conflict} when it fails. */
+  protected abstract putRecord(record: VersionedRecord, condition: PutCondition | undefined, signal: AbortSignal): Promise<void>;
   /** Physical delete; with `expectedVersion` throws {@link conflict} / {@link notFound}, otherwise idempotent. */
-  protected abstract deleteRecord(key: string, expectedVersion: string | undefined): Promise<void>;
+  protected abstract deleteRecord(key: string, expectedVersion: string | undefined, signal: AbortSignal): Promise<void>;
   /** Records whose key starts with `prefix`, ascending by {@link compareKeys}, at most `limit`. */
-  protected abstract listRecords(prefix: string, limit: number | undefined): Promise<VersionedRecord[]>;
+  protected abstract listRecords(prefix: string, limit: number | undefined, signal: AbortSignal): Promise<VersionedRecord[]>;
   /** Maps an SDK failure onto a `MeshgateError` (only called for errors that are not one already). */
   protected abstract translateError(err: unknown, op: StoreOperation, key: string): MeshgateError;
 
@@ -443,9 +454,10 @@ export abstract class BaseKeyValueStore implements KeyValueStore {
     }
   }
 
-  private async run<T>(op: StoreOperation, key: string, call: () => Promise<T>): Promise<T> {
+  private async run<T>(op: StoreOperation, key: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
     try {
-      return await this.withDeadline(call());
+      return await this.withDeadline(call(controller.signal), controller);
     } catch (err) {
       if (isMeshgateError(err)) throw err;
       if (err instanceof DeadlineExceeded) {
@@ -455,11 +467,15 @@ export abstract class BaseKeyValueStore implements KeyValueStore {
     }
   }
 
-  private withDeadline<T>(work: Promise<T>): Promise<T> {
+  private withDeadline<T>(work: Promise<T>, controller: AbortController): Promise<T> {
     if (this.timeoutMs <= 0) return work;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DeadlineExceeded()), this.timeoutMs);
+      timer = setTimeout(() => {
+        const exceeded = new DeadlineExceeded();
+        reject(exceeded);
+        controller.abort(exceeded);
+      }, this.timeoutMs);
     });
     work.catch(() => undefined); // a late failure after the deadline must not become an unhandled rejection
     return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
@@ -484,31 +500,32 @@ export const MAX_OLDER_ATTEMPTS = 8;
 
 export abstract class ReadCompareWriteKeyValueStore<Token> extends BaseKeyValueStore {
   /** Reads a record with its token, `undefined` when absent. */
-  protected abstract readForWrite(key: string): Promise<ReadForWrite<Token> | undefined>;
+  protected abstract readForWrite(key: string, signal: AbortSignal): Promise<ReadForWrite<Token> | undefined>;
   /** Creates the record only if the key is absent. */
-  protected abstract insert(record: VersionedRecord): Promise<'ok' | 'exists'>;
+  protected abstract insert(record: VersionedRecord, signal: AbortSignal): Promise<'ok' | 'exists'>;
   /** Replaces the record only if it still carries `token` (`changed` when it differs or has gone). */
-  protected abstract replace(record: VersionedRecord, token: Token): Promise<'ok' | 'changed'>;
+  protected abstract replace(record: VersionedRecord, token: Token, signal: AbortSignal): Promise<'ok' | 'changed'>;
   /** Unconditional write. */
-  protected abstract upsert(record: VersionedRecord): Promise<void>;
+  protected abstract upsert(record: VersionedRecord, signal: AbortSignal): Promise<void>;
   /** Deletes; with `token` only if unchanged. `missing` when there was nothing to delete. */
-  protected abstract remove(key: string, token: Token | undefined): Promise<'ok' | 'missing' | 'changed'>;
+  protected abstract remove(key: string, token: Token | undefined, signal: AbortSignal): Promise<'ok' | 'missing' | 'changed'>;
 
-  protected override async getRecord(key: string): Promise<VersionedRecord | undefined> {
-    return (await this.readForWrite(key))?.record;
+  protected override async getRecord(key: string, signal: AbortSignal): Promise<VersionedRecord | undefined> {
+    return (await this.readForWrite(key, signal))?.record;
   }
 
-  protected override async putRecord(record: VersionedRecord, condition: PutCondition | undefined): Promise<void> {
-    if (!condition) return this.upsert(record);
+  protected override async putRecord(record: VersionedRecord, condition: PutCondition | undefined, signal: AbortSignal): Promise<void> {
+    if (!condition) return this.upsert(record, signal);
     if (condition.kind === 'absent') {
-      if ((await this.insert(record)) === 'exists') throw this.conflict('put', record.key, 'key already exists');
+      if ((await this.insert(record, signal)) === 'exists') throw this.conflict('put', record.key, 'key already exists');
       return;
     }
     const attempts = condition.kind === 'older' ? MAX_OLDER_ATTEMPTS : 1;
     for (let attempt = 1; attempt <= attempts; attempt += 1) {
-      const current = await this.readForWrite(record.key);
+      const current = await this.readForWrite(record.key, signal);
       this.checkPutCondition(current?.record, record, condition);
-      const outcome = current ? await this.replace(record, current.token) : await this.insert(record);
+      signal.throwIfAborted(); // the caller has given up: do not write on the strength of a stale read
+      const outcome = current ? await this.replace(record, current.token, signal) : await this.insert(record, signal);
       if (outcome === 'ok') return;
     }
     throw this.conflict(
@@ -518,18 +535,19 @@ export abstract class ReadCompareWriteKeyValueStore<Token> extends BaseKeyValueS
     );
   }
 
-  protected override async deleteRecord(key: string, expectedVersion: string | undefined): Promise<void> {
+  protected override async deleteRecord(key: string, expectedVersion: string | undefined, signal: AbortSignal): Promise<void> {
     if (expectedVersion === undefined) {
-      await this.remove(key, undefined);
+      await this.remove(key, undefined, signal);
       return;
     }
-    const current = await this.readForWrite(key);
+    const current = await this.readForWrite(key, signal);
     this.checkDeleteCondition(current?.record, key, expectedVersion);
     if (!current) return; // unreachable: checkDeleteCondition threw
-    const outcome = await this.remove(key, current.token);
+    signal.throwIfAborted();
+    const outcome = await this.remove(key, current.token, signal);
     if (outcome === 'ok') return;
     // Lost a race: say what happened instead (deleted meanwhile -> not_found, rewritten -> conflict).
-    const now = await this.readForWrite(key);
+    const now = await this.readForWrite(key, signal);
     if (!now) throw this.notFound('delete', key, 'deleted concurrently');
     throw this.conflict('delete', key, `modified concurrently (now ${now.record.version})`, now.record.version);
   }

@@ -129,12 +129,12 @@ export class DynamoKeyValueStore extends BaseKeyValueStore {
     await this.options.onClose?.();
   }
 
-  protected override async getRecord(key: string): Promise<VersionedRecord | undefined> {
-    const { Item } = await this.api.send(new GetItemCommand({ TableName: this.table, Key: keyOf(key), ConsistentRead: true }));
+  protected override async getRecord(key: string, signal: AbortSignal): Promise<VersionedRecord | undefined> {
+    const { Item } = await this.api.send(new GetItemCommand({ TableName: this.table, Key: keyOf(key), ConsistentRead: true }), { abortSignal: signal });
     return Item ? this.decode(Item) : undefined;
   }
 
-  protected override async putRecord(record: VersionedRecord, condition: PutCondition | undefined): Promise<void> {
+  protected override async putRecord(record: VersionedRecord, condition: PutCondition | undefined, signal: AbortSignal): Promise<void> {
     const stored = toStored(record);
     const item: Item = {
       ...keyOf(record.key),
@@ -152,6 +152,7 @@ export class DynamoKeyValueStore extends BaseKeyValueStore {
           ...expression,
           ...(expression ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
         }),
+        { abortSignal: signal },
       );
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException || errorName(err) === 'ConditionalCheckFailedException')) throw err;
@@ -162,9 +163,9 @@ export class DynamoKeyValueStore extends BaseKeyValueStore {
     }
   }
 
-  protected override async deleteRecord(key: string, expectedVersion: string | undefined): Promise<void> {
+  protected override async deleteRecord(key: string, expectedVersion: string | undefined, signal: AbortSignal): Promise<void> {
     if (expectedVersion === undefined) {
-      await this.api.send(new DeleteItemCommand({ TableName: this.table, Key: keyOf(key) }));
+      await this.api.send(new DeleteItemCommand({ TableName: this.table, Key: keyOf(key) }), { abortSignal: signal });
       return;
     }
     try {
@@ -177,6 +178,7 @@ export class DynamoKeyValueStore extends BaseKeyValueStore {
           ExpressionAttributeValues: { ':v': { S: expectedVersion } },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
+        { abortSignal: signal },
       );
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException || errorName(err) === 'ConditionalCheckFailedException')) throw err;
@@ -186,7 +188,7 @@ export class DynamoKeyValueStore extends BaseKeyValueStore {
     }
   }
 
-  protected override async listRecords(prefix: string, limit: number | undefined): Promise<VersionedRecord[]> {
+  protected override async listRecords(prefix: string, limit: number | undefined, signal: AbortSignal): Promise<VersionedRecord[]> {
     const out: VersionedRecord[] = [];
     let start: Item | undefined;
     if (isSinglePartitionPrefix(prefix)) {
@@ -201,6 +203,7 @@ export class DynamoKeyValueStore extends BaseKeyValueStore {
             ...(limit === undefined ? {} : { Limit: limit - out.length }),
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
+          { abortSignal: signal },
         );
         for (const item of page.Items ?? []) out.push(this.decode(item));
         start = page.LastEvaluatedKey;
@@ -215,6 +218,7 @@ export class DynamoKeyValueStore extends BaseKeyValueStore {
           ...(prefix === '' ? {} : { FilterExpression: 'begins_with(sk, :prefix)', ExpressionAttributeValues: { ':prefix': { S: prefix } } }),
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
+        { abortSignal: signal },
       );
       for (const item of page.Items ?? []) out.push(this.decode(item));
       start = page.LastEvaluatedKey;
@@ -320,7 +324,11 @@ export function createDynamoKeyValueStore(config: DynamoKeyValueStoreConfig): Dy
   const clientConfig: DynamoDBClientConfig = {
     region: config.region,
     maxAttempts: config.maxAttempts ?? 2,
-    requestHandler: { connectionTimeout: config.connectionTimeoutMs ?? 1_000, requestTimeout: config.requestTimeoutMs ?? 1_500 },
+    requestHandler: {
+      connectionTimeout: config.connectionTimeoutMs ?? 1_000,
+      requestTimeout: config.requestTimeoutMs ?? 1_500,
+      throwOnRequestTimeout: true, // otherwise the handler only logs a warning and keeps waiting
+    },
     ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
     ...(config.credentials === undefined ? {} : { credentials: { ...config.credentials } }),
   };

@@ -76,8 +76,10 @@ export class CosmosKeyValueStore extends ReadCompareWriteKeyValueStore<string> {
     await this.options.onClose?.();
   }
 
-  protected override async readForWrite(key: string): Promise<ReadForWrite<string> | undefined> {
-    const response: ItemResponse<CosmosItem> = await this.container.item(encodeKeyAsId(key, MAX_ID_LENGTH), partitionOf(key)).read<CosmosItem>();
+  protected override async readForWrite(key: string, abortSignal: AbortSignal): Promise<ReadForWrite<string> | undefined> {
+    const response: ItemResponse<CosmosItem> = await this.container
+      .item(encodeKeyAsId(key, MAX_ID_LENGTH), partitionOf(key))
+      .read<CosmosItem>({ abortSignal });
     if (response.statusCode === 404 || !response.resource) {
       if (response.substatus === OWNER_RESOURCE_MISSING) {
         throw storeError('unavailable', this.name, 'get', key, 'container or database does not exist (ensureContainer() creates it)');
@@ -87,9 +89,9 @@ export class CosmosKeyValueStore extends ReadCompareWriteKeyValueStore<string> {
     return { record: fromStored(response.resource, this.name), token: response.etag };
   }
 
-  protected override async insert(record: VersionedRecord): Promise<'ok' | 'exists'> {
+  protected override async insert(record: VersionedRecord, abortSignal: AbortSignal): Promise<'ok' | 'exists'> {
     try {
-      await this.container.items.create(toItem(record));
+      await this.container.items.create(toItem(record), { abortSignal });
       return 'ok';
     } catch (err) {
       if (statusOf(err) === 409) return 'exists';
@@ -97,11 +99,11 @@ export class CosmosKeyValueStore extends ReadCompareWriteKeyValueStore<string> {
     }
   }
 
-  protected override async replace(record: VersionedRecord, etag: string): Promise<'ok' | 'changed'> {
+  protected override async replace(record: VersionedRecord, etag: string, abortSignal: AbortSignal): Promise<'ok' | 'changed'> {
     try {
       await this.container
         .item(encodeKeyAsId(record.key, MAX_ID_LENGTH), partitionOf(record.key))
-        .replace(toItem(record), { accessCondition: { type: 'IfMatch', condition: etag } });
+        .replace(toItem(record), { accessCondition: { type: 'IfMatch', condition: etag }, abortSignal });
       return 'ok';
     } catch (err) {
       const status = statusOf(err);
@@ -110,15 +112,15 @@ export class CosmosKeyValueStore extends ReadCompareWriteKeyValueStore<string> {
     }
   }
 
-  protected override async upsert(record: VersionedRecord): Promise<void> {
-    await this.container.items.upsert(toItem(record));
+  protected override async upsert(record: VersionedRecord, abortSignal: AbortSignal): Promise<void> {
+    await this.container.items.upsert(toItem(record), { abortSignal });
   }
 
-  protected override async remove(key: string, etag: string | undefined): Promise<'ok' | 'missing' | 'changed'> {
+  protected override async remove(key: string, etag: string | undefined, abortSignal: AbortSignal): Promise<'ok' | 'missing' | 'changed'> {
     try {
       await this.container
         .item(encodeKeyAsId(key, MAX_ID_LENGTH), partitionOf(key))
-        .delete(etag === undefined ? undefined : { accessCondition: { type: 'IfMatch', condition: etag } });
+        .delete(etag === undefined ? { abortSignal } : { accessCondition: { type: 'IfMatch', condition: etag }, abortSignal });
       return 'ok';
     } catch (err) {
       const status = statusOf(err);
@@ -128,13 +130,14 @@ export class CosmosKeyValueStore extends ReadCompareWriteKeyValueStore<string> {
     }
   }
 
-  protected override async listRecords(prefix: string, limit: number | undefined): Promise<VersionedRecord[]> {
+  protected override async listRecords(prefix: string, limit: number | undefined, abortSignal: AbortSignal): Promise<VersionedRecord[]> {
     const query: SqlQuerySpec = {
       query: 'SELECT * FROM c WHERE STARTSWITH(c.key, @prefix) ORDER BY c.key ASC',
       parameters: [{ name: '@prefix', value: prefix }],
     };
     const iterator = this.container.items.query<CosmosItem>(query, {
       maxItemCount: Math.min(limit ?? PAGE_SIZE, PAGE_SIZE),
+      abortSignal,
       ...(isSinglePartitionPrefix(prefix) ? { partitionKey: partitionOf(prefix) } : {}),
     });
     const out: VersionedRecord[] = [];
