@@ -704,7 +704,14 @@ export class Router {
     }
     if (ex.kind === 'mcp') this.affinityAfter(ex, backend, status, sessionId);
     if (sse) headers.push('x-accel-buffering', 'no');
-    ex.res.writeHead(status, headers);
+    try {
+      ex.res.writeHead(status, headers);
+    } catch {
+      // A header the client side refuses to write (invalid characters): the answer cannot be relayed.
+      attempt.cancel();
+      this.reply(ex, 502, 'bad_gateway', RPC.serverError, `Backend ${backend.id} sent response headers that cannot be relayed`);
+      return false;
+    }
     ex.headersSent = true;
     this.stats.proxied += 1;
     attempt.resume = resume;
