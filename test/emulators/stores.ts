@@ -129,3 +129,43 @@ export async function closeTestStores(): Promise<void> {
   const pending = closers.splice(0);
   await Promise.allSettled(pending.map((close) => close()));
 }
+
+// ---- REST adapters (fetch-based, no SDK) ----------------------------------------------------------------------
+// Imports kept next to their factories so this section stays a self-contained addition.
+import { createCosmosRestKeyValueStore, type CosmosRestKeyValueStore } from '../../shared/adapters/azure/cosmos-rest-key-value-store';
+import { createFirestoreRestKeyValueStore, type FirestoreRestKeyValueStore } from '../../shared/adapters/gcp/firestore-rest-key-value-store';
+
+export interface TestRestStoreOptions extends TestStoreOptions {
+  /** Use this container/collection (e.g. one an SDK store also uses) instead of a fresh uniqueName(prefix). */
+  readonly name?: string;
+}
+
+/** A Firestore REST store on a new collection in the Firestore emulator (plain HTTP, the emulator's `owner` token). */
+export async function makeFirestoreRestStore(prefix: string, emulator?: RunningEmulator, options: TestRestStoreOptions = {}): Promise<FirestoreRestKeyValueStore> {
+  const { name, ...rest } = options;
+  return track(
+    createFirestoreRestKeyValueStore({
+      projectId: TEST_FIRESTORE_PROJECT,
+      collection: name ?? uniqueName(prefix),
+      emulatorHost: endpointFor(emulator, ENV_FIRESTORE_HOST, 'firestore'),
+      ...rest,
+    }),
+  );
+}
+
+/** A Cosmos DB REST store on a new container (partition key /pk) in cosmosdb-server, created by ensureContainer(). */
+export async function makeCosmosRestStore(prefix: string, emulator?: RunningEmulator, options: TestRestStoreOptions = {}): Promise<CosmosRestKeyValueStore> {
+  const { name, ...rest } = options;
+  const store = track(
+    createCosmosRestKeyValueStore({
+      endpoint: endpointFor(emulator, ENV_COSMOS_ENDPOINT, 'cosmos'),
+      key: 'emulator',
+      database: TEST_COSMOS_DATABASE,
+      container: name ?? uniqueName(prefix),
+      ...rest,
+    }),
+  );
+  await store.ensureContainer();
+  return store;
+}
+
