@@ -341,7 +341,11 @@ describe('bad input', () => {
     expect(unknown.json()).toEqual({ error: { code: 'not_found', message: 'No route for /admin' } });
     const put = send(router, request('PUT', '/mcp', {}, '{}'));
     expect(put.status).toBe(405);
-    expect(put.header('allow')).toBe('GET, POST, DELETE');
+    expect(put.header('allow')).toBe('GET, POST, DELETE, OPTIONS');
+    const preflight = send(router, request('OPTIONS', '/mcp', { Origin: 'https://app.example', 'Access-Control-Request-Method': 'POST' }));
+    expect(upstream.last().request.method).toBe('OPTIONS');
+    respond(upstream.last(), 204, ['access-control-allow-origin', 'https://app.example']);
+    expect(preflight.status).toBe(204);
     for (const method of ['GET', 'DELETE']) {
       const sink = send(router, request(method, '/mcp'));
       expect(sink.status).toBe(400);
@@ -349,7 +353,7 @@ describe('bad input', () => {
     }
     const badId = send(router, request('POST', '/mcp', { 'mcp-session-id': 'has space' }, rpc('ping')));
     expect(badId.status).toBe(400);
-    expect(upstream.calls).toHaveLength(0);
+    expect(upstream.calls).toHaveLength(1);
     expect(router.counters()).toMatchObject({ bodyTooLarge: 1, notFound: 1, badRequests: 4 });
   });
 

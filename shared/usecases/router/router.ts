@@ -80,7 +80,7 @@ export const FLAGS_KEY = 'router/flags';
 const IDEMPOTENT_HTTP = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 /** Response headers never forwarded to the client (hop-by-hop; Node sets its own framing). */
 const RESPONSE_DROP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer']);
-const MCP_ALLOW = ['allow', 'GET, POST, DELETE'];
+const MCP_ALLOW = ['allow', 'GET, POST, DELETE, OPTIONS'];
 const KEEP_ALIVE_COMMENT = ': keep-alive\n\n';
 
 interface Target {
@@ -492,6 +492,10 @@ export class Router {
       }
       // Resending a GET (a fresh event stream) or a DELETE (ending a session twice) is harmless.
       ex.resendable = true;
+    } else if (method === 'OPTIONS') {
+      // CORS preflight from browser-based clients: the backend owns the CORS policy; harmless to resend.
+      ex.resendable = true;
+      ex.sessionId = undefined;
     } else {
       this.stats.badRequests += 1;
       sendRpcError(ex.res, 405, null, RPC.serverError, `Method not allowed: ${clip(method)}`, MCP_ALLOW);
