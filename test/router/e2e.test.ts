@@ -127,7 +127,7 @@ describe('router end to end with a real MCP client', () => {
     const failure = await client.callTool({ name: 'echo', arguments: { text: 'after kill' } }).catch((err: unknown) => err);
     const elapsed = performance.now() - before;
     expect((failure as { code?: number }).code).toBe(404);
-    expect(elapsed).toBeLessThan(1000);
+    expect(elapsed).toBeLessThan(2000); // no waiting on timeouts (connect refused is immediate)
     const counters = mesh.router.counters();
     expect(counters.sessionBackendLost + counters.sessionNotFoundFastFails).toBeGreaterThanOrEqual(1);
 
@@ -183,7 +183,7 @@ describe('router end to end with a real MCP client', () => {
     );
     expect(r.status).toBe(404);
     expect(await r.json()).toEqual({ jsonrpc: '2.0', id: 2, error: { code: -32001, message: expect.stringContaining('Session not found') } });
-    expect(performance.now() - started).toBeLessThan(200);
+    expect(performance.now() - started).toBeLessThan(1000);
     expect(mesh.router.counters().sessionNotFoundFastFails).toBe(1);
     // The backend still holds the session: the router never forwarded the request.
     const demo = owner === 'aws-1' ? mesh.aws : mesh.gcp;
