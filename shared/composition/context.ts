@@ -6,8 +6,9 @@
  */
 import { MeshgateError } from '../core/errors';
 import { createDynamoKeyValueStore } from '../adapters/aws/dynamodb-key-value-store';
-import { createCosmosKeyValueStore } from '../adapters/azure/cosmos-key-value-store';
-import { createFirestoreKeyValueStore } from '../adapters/gcp/firestore-key-value-store';
+import { createCosmosRestKeyValueStore } from '../adapters/azure/cosmos-rest-key-value-store';
+import { createFirestoreRestKeyValueStore } from '../adapters/gcp/firestore-rest-key-value-store';
+import type { ServiceAccountKey } from '../adapters/gcp/google-auth';
 import { createPinoLogger } from '../adapters/log/pino-logger';
 import { systemClock } from '../adapters/system-clock';
 import { loadConfig, loadRuntime, type MeshgateConfig, type Runtime } from '../config';
@@ -24,7 +25,12 @@ export interface AppContext {
   readonly store: ReplicatedStore;
 }
 
-/** One KeyValueStore per configured cloud: DynamoDB, Cosmos DB, Firestore. */
+/**
+ * One KeyValueStore per configured cloud: DynamoDB, Cosmos DB, Firestore. Every function writes to all three,
+ * so every bundle carries all three clients: Cosmos DB and Firestore are reached through their REST APIs on the
+ * runtime's fetch (tens of KB) rather than their SDKs (~2 MB with gRPC), which keeps each function within the
+ * cold-start budget. The SDK adapters hold the same data layout and remain available.
+ */
 export function createStores(config: MeshgateConfig): KeyValueStore[] {
   const { aws, azure, gcp } = config.providers;
   const stores: KeyValueStore[] = [];
@@ -38,10 +44,10 @@ export function createStores(config: MeshgateConfig): KeyValueStore[] {
       }),
     );
   }
-  if (azure) stores.push(createCosmosKeyValueStore({ ...azure.store }));
+  if (azure) stores.push(createCosmosRestKeyValueStore({ ...azure.store }));
   if (gcp) {
     stores.push(
-      createFirestoreKeyValueStore({
+      createFirestoreRestKeyValueStore({
         projectId: gcp.projectId,
         collection: gcp.store.collection,
         ...(gcp.store.emulatorHost === undefined ? {} : { emulatorHost: gcp.store.emulatorHost }),
@@ -52,11 +58,16 @@ export function createStores(config: MeshgateConfig): KeyValueStore[] {
   return stores;
 }
 
-function serviceAccount(json: string): { client_email: string; private_key: string } {
+function serviceAccount(json: string): ServiceAccountKey {
   try {
-    const key = JSON.parse(json) as { client_email?: unknown; private_key?: unknown };
+    const key = JSON.parse(json) as Record<string, unknown>;
     if (typeof key.client_email === 'string' && typeof key.private_key === 'string') {
-      return { client_email: key.client_email, private_key: key.private_key };
+      return {
+        client_email: key.client_email,
+        private_key: key.private_key,
+        ...(typeof key.private_key_id === 'string' ? { private_key_id: key.private_key_id } : {}),
+        ...(typeof key.token_uri === 'string' ? { token_uri: key.token_uri } : {}),
+      };
     }
   } catch {
     // fall through to the error below; the key itself must never reach a message
