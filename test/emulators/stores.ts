@@ -169,3 +169,26 @@ export async function makeCosmosRestStore(prefix: string, emulator?: RunningEmul
   return store;
 }
 
+
+// ---- DynamoDB REST adapter (fetch + SigV4, no SDK) -------------------------------------------------------------
+import { createDynamoRestKeyValueStore, type DynamoRestKeyValueStore } from '../../shared/adapters/aws/dynamodb-rest-key-value-store';
+
+/** A DynamoDB REST store on a new table in moto (or on `options.table`, e.g. one an SDK store also uses), table ACTIVE. */
+export async function makeDynamoRestStore(
+  prefix: string,
+  emulator?: RunningEmulator,
+  options: TestStoreOptions & { readonly table?: string } = {},
+): Promise<DynamoRestKeyValueStore> {
+  const { table, ...rest } = options;
+  const store = track(
+    createDynamoRestKeyValueStore({
+      region: TEST_REGION,
+      endpoint: endpointFor(emulator, ENV_MOTO_ENDPOINT, 'moto'),
+      credentials: TEST_AWS_CREDENTIALS,
+      table: table ?? uniqueName(prefix),
+      ...rest,
+    }),
+  );
+  await store.ensureTable();
+  return store;
+}

@@ -36,39 +36,29 @@ import {
   BaseKeyValueStore,
   codeForHttpStatus,
   compareKeys,
-  fromStored,
   isNetworkError,
   isSinglePartitionPrefix,
   partitionOf,
   storeError,
-  toStored,
   type BaseKeyValueStoreOptions,
   type StoreOperation,
 } from '../_base/base-key-value-store';
+import {
+  codeForDynamoError,
+  conditionExpression,
+  decodeItem,
+  deleteCondition,
+  itemOf,
+  keyOf,
+  keySchemaProblem,
+  missingTableMessage,
+  TABLE_DEFINITION,
+} from './dynamodb-items';
 
 /** The one DynamoDB call this adapter makes. */
 export type DynamoDbApi = Pick<DynamoDBClient, 'send'>;
 
 type Item = Record<string, AttributeValue>;
-
-const NAMES = { '#version': 'version' } as const;
-
-const THROTTLED = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-  'TooManyRequestsException',
-]);
-const UNAUTHORIZED = new Set([
-  'UnrecognizedClientException',
-  'AccessDeniedException',
-  'InvalidSignatureException',
-  'MissingAuthenticationTokenException',
-  'ExpiredTokenException',
-  'IncompleteSignatureException',
-]);
-const UNAVAILABLE = new Set(['InternalServerError', 'ServiceUnavailable', 'ServiceUnavailableException', 'RequestTimeout', 'RequestTimeoutException']);
 
 export interface DynamoKeyValueStoreOptions extends BaseKeyValueStoreOptions {
   /** Called by {@link DynamoKeyValueStore.close}, e.g. to destroy a client the store owns. */
@@ -97,15 +87,9 @@ export class DynamoKeyValueStore extends BaseKeyValueStore {
         await this.api.send(
           new CreateTableCommand({
             TableName: this.table,
-            BillingMode: 'PAY_PER_REQUEST',
-            AttributeDefinitions: [
-              { AttributeName: 'pk', AttributeType: 'S' },
-              { AttributeName: 'sk', AttributeType: 'S' },
-            ],
-            KeySchema: [
-              { AttributeName: 'pk', KeyType: 'HASH' },
-              { AttributeName: 'sk', KeyType: 'RANGE' },
-            ],
+            ...TABLE_DEFINITION,
+            AttributeDefinitions: [...TABLE_DEFINITION.AttributeDefinitions],
+            KeySchema: [...TABLE_DEFINITION.KeySchema],
           }),
         );
       } catch (err) {
@@ -135,14 +119,7 @@ export class DynamoKeyValueStore extends BaseKeyValueStore {
   }
 
   protected override async putRecord(record: VersionedRecord, condition: PutCondition | undefined, signal: AbortSignal): Promise<void> {
-    const stored = toStored(record);
-    const item: Item = {
-      ...keyOf(record.key),
-      version: { S: stored.version },
-      value: { S: stored.value },
-      deleted: { BOOL: stored.deleted },
-      ...(stored.expiresAt === null ? {} : { expiresAt: { N: String(stored.expiresAt) } }),
-    };
+    const item = itemOf(record);
     const expression = conditionExpression(condition, record.version);
     try {
       await this.api.send(
@@ -173,9 +150,7 @@ export class DynamoKeyValueStore extends BaseKeyValueStore {
         new DeleteItemCommand({
           TableName: this.table,
           Key: keyOf(key),
-          ConditionExpression: '#version = :v',
-          ExpressionAttributeNames: NAMES,
-          ExpressionAttributeValues: { ':v': { S: expectedVersion } },
+          ...deleteCondition(expectedVersion),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
         { abortSignal: signal },
@@ -231,16 +206,9 @@ export class DynamoKeyValueStore extends BaseKeyValueStore {
     const name = errorName(err);
     const message = err instanceof Error ? err.message : String(err);
     const extra = { cause: err, details: { table: this.table, sdkError: name } };
-    if (name === 'ConditionalCheckFailedException' || name === 'TransactionConflictException') {
-      return storeError('conflict', this.name, op, key, message, extra);
-    }
-    if (THROTTLED.has(name)) return storeError('throttled', this.name, op, key, message, extra);
-    if (UNAUTHORIZED.has(name)) return storeError('unauthorized', this.name, op, key, message, extra);
-    if (name === 'ResourceNotFoundException') {
-      return storeError('unavailable', this.name, op, key, `table "${this.table}" does not exist (ensureTable() creates it): ${message}`, extra);
-    }
-    if (UNAVAILABLE.has(name) || isNetworkError(err)) return storeError('unavailable', this.name, op, key, message, extra);
-    if (name === 'ValidationException') return storeError('validation', this.name, op, key, message, extra);
+    if (name === 'ResourceNotFoundException') return storeError('unavailable', this.name, op, key, missingTableMessage(this.table, message), extra);
+    const named = codeForDynamoError(name) ?? (isNetworkError(err) ? 'unavailable' : undefined);
+    if (named) return storeError(named, this.name, op, key, message, extra);
     const status = (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
     const code = codeForHttpStatus(status);
     if (code) return storeError(code, this.name, op, key, message, extra);
@@ -248,49 +216,12 @@ export class DynamoKeyValueStore extends BaseKeyValueStore {
   }
 
   private decode(item: Item): VersionedRecord {
-    return fromStored(
-      {
-        key: item.sk?.S,
-        version: item.version?.S,
-        value: item.value?.S,
-        deleted: item.deleted?.BOOL,
-        expiresAt: item.expiresAt?.N,
-      },
-      this.name,
-    );
+    return decodeItem(item, this.name);
   }
 
   private checkSchema(table: TableDescription | undefined): void {
-    const schema = (table?.KeySchema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).sort().join(',');
-    if (schema !== 'pk:HASH,sk:RANGE') {
-      throw storeError('internal', this.name, 'put', this.table, `table exists with key schema [${schema}], expected pk (HASH, S) + sk (RANGE, S)`);
-    }
-  }
-}
-
-function keyOf(key: string): Item {
-  return { pk: { S: partitionOf(key) }, sk: { S: key } };
-}
-
-function conditionExpression(
-  condition: PutCondition | undefined,
-  newVersion: string,
-):
-  | { ConditionExpression: string; ExpressionAttributeNames?: Record<string, string>; ExpressionAttributeValues?: Item }
-  | undefined {
-  switch (condition?.kind) {
-    case undefined:
-      return undefined;
-    case 'absent':
-      return { ConditionExpression: 'attribute_not_exists(pk)' };
-    case 'version':
-      return { ConditionExpression: '#version = :v', ExpressionAttributeNames: NAMES, ExpressionAttributeValues: { ':v': { S: condition.version } } };
-    case 'older':
-      return {
-        ConditionExpression: 'attribute_not_exists(pk) OR #version < :v',
-        ExpressionAttributeNames: NAMES,
-        ExpressionAttributeValues: { ':v': { S: newVersion } },
-      };
+    const problem = keySchemaProblem(table?.KeySchema);
+    if (problem) throw storeError('internal', this.name, 'put', this.table, problem);
   }
 }
 
