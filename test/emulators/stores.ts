@@ -23,9 +23,16 @@ export const TEST_COSMOS_DATABASE = 'meshgate-test';
 export const TEST_FIRESTORE_PROJECT = 'meshgate-test';
 
 export interface TestStoreOptions {
-  /** Deadline per store call in ms (adapter default: 3000). */
+  /** Deadline per store call in ms (default {@link TEST_TIMEOUT_MS}; the adapters' own default is 3000). */
   readonly timeoutMs?: number;
 }
+
+/**
+ * Deadline per store call for test stores unless a test asks for another: generous, because tests share two
+ * cores with three emulators and other suites, and a contract test checks behaviour, not latency. Tests about
+ * failing fast pass their own `timeoutMs`.
+ */
+export const TEST_TIMEOUT_MS = 10_000;
 
 const closers: Array<() => Promise<void>> = [];
 let counter = 0;
@@ -62,7 +69,7 @@ export async function makeDynamoStore(prefix: string, emulator?: RunningEmulator
       endpoint: endpointFor(emulator, ENV_MOTO_ENDPOINT, 'moto'),
       credentials: TEST_AWS_CREDENTIALS,
       table: uniqueName(prefix),
-      ...options,
+      timeoutMs: options.timeoutMs ?? TEST_TIMEOUT_MS,
     }),
   );
   await store.ensureTable();
@@ -77,7 +84,7 @@ export async function makeCosmosStore(prefix: string, emulator?: RunningEmulator
       key: 'emulator',
       database: TEST_COSMOS_DATABASE,
       container: uniqueName(prefix),
-      ...options,
+      timeoutMs: options.timeoutMs ?? TEST_TIMEOUT_MS,
     }),
   );
   await store.ensureContainer();
@@ -95,7 +102,7 @@ export async function makeFirestoreStore(prefix: string, emulator?: RunningEmula
       projectId: TEST_FIRESTORE_PROJECT,
       collection: uniqueName(prefix),
       emulatorHost: endpointFor(emulator, ENV_FIRESTORE_HOST, 'firestore'),
-      ...options,
+      timeoutMs: options.timeoutMs ?? TEST_TIMEOUT_MS,
     }),
   );
   for (let attempt = 1; ; attempt += 1) {
