@@ -185,3 +185,25 @@ function readConfigFile(path: string): string {
     throw new MeshgateError(missing ? 'validation' : 'internal', message, { cause: err, details: { path } });
   }
 }
+
+export interface AwsEnvironmentCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+/**
+ * The credentials the AWS runtime hands a function through its environment (Lambda sets the execution role's
+ * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`). Read on every call so rotated values
+ * are picked up. Throws `unauthorized` naming the missing variable (never a value) when they are absent.
+ */
+export function awsCredentialsFromEnv(env: Env = process.env): AwsEnvironmentCredentials {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) {
+    const missing = !accessKeyId ? 'AWS_ACCESS_KEY_ID' : 'AWS_SECRET_ACCESS_KEY';
+    throw new MeshgateError('unauthorized', `no AWS credentials: set multi_cloud.providers.aws.credentials or ${missing}`);
+  }
+  const sessionToken = env.AWS_SESSION_TOKEN;
+  return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
+}

@@ -4,6 +4,7 @@ export { redactConfig, redactUrl, REDACTED } from './redact';
 export { formatPath, type ConfigIssue, type ConfigPath } from './issues';
 export { interpolate, type Interpolated } from './interpolate';
 export {
+  awsCredentialsFromEnv,
   clearConfigCache,
   getBooleanFromEnv,
   getChoiceFromEnv,
@@ -12,6 +13,7 @@ export {
   loadConfig,
   loadRuntime,
   LOG_LEVELS,
+  type AwsEnvironmentCredentials,
   type Env,
   type EnvReadOptions,
   type LoadConfigOptions,
