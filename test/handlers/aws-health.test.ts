@@ -1,25 +1,35 @@
-/** The AWS health entry point through middy, with API Gateway v2 / EventBridge events and a Lambda context. */
+/**
+ * The AWS health entry point through middy, with API Gateway v2 / EventBridge events and a Lambda context,
+ * against the replicated store on the run's emulators: not ready before the first tick, ready after it.
+ */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { MeshgateError } from '../../shared/core/errors';
+import { heartbeatKey } from '../../shared/core/health/keys';
 import { httpErrorHandler, lambdaHttp, lambdaSchedule, toHttpRequest } from '../../shared/adapters/aws/lambda-runtime';
+import { startDemoMcpServer, type DemoMcpServer } from '../../infra/local/demo-mcp-server';
+import { retryWhile, storeTimedOut, TEST_REGIONS, TEST_TICK_BUDGET_MS, useFunctionEnv, type FunctionEnv } from '../support/function-env';
 import { httpApiEvent, lambdaContext, scheduledEvent } from './support/aws-events';
 import { captureStdout, type Captured } from './support/capture';
-import { restoreEnv } from './support/server';
 
 jest.mock('@middy/core', () => jest.requireActual<typeof import('./support/esm')>('./support/esm').requireEsmAsCjs('@middy/core'));
+jest.setTimeout(60_000);
 
 type Entry = typeof import('../../functions/aws/health');
 let entry: Entry;
 let middy: typeof import('@middy/core').default;
 let out: Captured;
-const restore = restoreEnv(['AWS_LAMBDA_FUNCTION_NAME', 'AWS_REGION']);
+let backend: DemoMcpServer;
+let env: FunctionEnv;
 
-afterAll(() => restore());
 beforeAll(async () => {
-  process.env.AWS_LAMBDA_FUNCTION_NAME = 'meshgate-dev-health';
-  process.env.AWS_REGION = 'eu-west-1';
+  backend = await startDemoMcpServer('aws-health-backend');
+  env = await useFunctionEnv('aws', { backends: [{ id: 'demo', url: backend.url }] });
   entry = await import('../../functions/aws/health');
   middy = (await import('@middy/core')).default;
+});
+afterAll(async () => {
+  await env?.();
+  await backend?.close();
 });
 beforeEach(() => {
   out = captureStdout();
@@ -29,22 +39,42 @@ afterEach(() => out.restore());
 const call = async (event: unknown): Promise<APIGatewayProxyStructuredResultV2> =>
   (await entry.handler(event as never, lambdaContext())) as APIGatewayProxyStructuredResultV2;
 const body = (result: APIGatewayProxyStructuredResultV2): Record<string, unknown> => JSON.parse(result.body ?? '') as Record<string, unknown>;
+/** Once ready: a GET whose bounded store read timed out on a starved machine is asked again. */
+const callReady = (event: unknown): Promise<APIGatewayProxyStructuredResultV2> => retryWhile(() => call(event), (r) => storeTimedOut(r.body) || (r.statusCode === 503 && !r.body));
 
 describe('aws health http (middy + API Gateway HTTP API v2)', () => {
-  it('answers GET /health with uncached liveness JSON', async () => {
+  it('answers GET /health before the first tick with 503: live, not ready, no heartbeat', async () => {
     const result = await call(httpApiEvent());
+    expect(result.statusCode).toBe(503);
+    expect(result.headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+    expect(body(result)).toMatchObject({ status: 'not_ready', live: true, ready: false, cloud: 'aws', checks: { heartbeat: { ok: false } } });
+    expect(out.lines()).toEqual([]);
+  });
+
+  it('runs the tick from an EventBridge scheduled event within the Lambda deadline, then answers 200 ready', async () => {
+    await expect(entry.tick(scheduledEvent, lambdaContext(TEST_TICK_BUDGET_MS))).resolves.toBeUndefined();
+    await env.replicated(heartbeatKey('aws'));
+    const result = await callReady(httpApiEvent());
     expect(result.statusCode).toBe(200);
     expect(result.headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'no-store' });
-    expect(body(result)).toEqual({ status: 'ok', cloud: 'aws', region: 'eu-west-1', version: '0.1.0' });
+    expect(body(result)).toMatchObject({
+      status: 'ok',
+      live: true,
+      ready: true,
+      cloud: 'aws',
+      region: TEST_REGIONS.aws,
+      version: env.buildVersion,
+      checks: { store: { ok: true }, heartbeat: { ok: true } },
+    });
     expect(out.lines()).toEqual([]);
   });
 
   it('strips a named stage from rawPath', async () => {
-    expect((await call(httpApiEvent({ rawPath: '/prod/health', stage: 'prod' }))).statusCode).toBe(200);
+    expect((await callReady(httpApiEvent({ rawPath: '/prod/health', stage: 'prod' }))).statusCode).toBe(200);
   });
 
   it('answers HEAD like GET without a body', async () => {
-    const result = await call(httpApiEvent({ method: 'HEAD' }));
+    const result = await callReady(httpApiEvent({ method: 'HEAD' }));
     expect(result.statusCode).toBe(200);
     expect(result.body).toBe('');
   });
@@ -123,11 +153,6 @@ describe('toHttpRequest (API Gateway v2 → neutral)', () => {
 });
 
 describe('aws health tick (middy + EventBridge scheduled event)', () => {
-  it('accepts a scheduled event', async () => {
-    await expect(entry.tick(scheduledEvent, lambdaContext(60_000))).resolves.toBeUndefined();
-    expect(out.lines()).toEqual([]);
-  });
-
   it('hands the tick the invocation deadline from the context', async () => {
     const fn = jest.fn(async () => undefined);
     await middy(lambdaSchedule(fn, { now: () => 1_000 }))(scheduledEvent, { ...lambdaContext(), getRemainingTimeInMillis: () => 59_000 });
@@ -140,7 +165,7 @@ describe('aws health tick (middy + EventBridge scheduled event)', () => {
     ['no time', { ...scheduledEvent, time: undefined }, /time must be an ISO-8601 timestamp/],
     ['a string', 'tick', /expected an EventBridge scheduled event object, got string/],
   ])('rejects %s with a clear validation error and logs it', async (_name, event, reason) => {
-    const rejection = entry.tick(event, lambdaContext(60_000));
+    const rejection = entry.tick(event, lambdaContext(TEST_TICK_BUDGET_MS));
     await expect(rejection).rejects.toThrow(MeshgateError);
     await expect(rejection).rejects.toThrow(reason);
     const [line, ...rest] = out.json();

@@ -1,8 +1,13 @@
-/** The Azure health entry point through @azure/functions v4: real HttpRequest and InvocationContext objects. */
+/**
+ * The Azure health entry point through @azure/functions v4: real HttpRequest and InvocationContext objects,
+ * against the replicated store on the run's emulators: not ready before the first timer run, ready after it.
+ */
 import { HttpRequest, InvocationContext, type HttpResponseInit, type LogLevel } from '@azure/functions';
 import { MeshgateError } from '../../shared/core/errors';
-import { restoreEnv } from './support/server';
+import { heartbeatKey } from '../../shared/core/health/keys';
 import { azureRegistrations, registerHttp, registerTimer, toHttpRequest, type AzureApp, type AzureRegistration } from '../../shared/adapters/azure/functions-runtime';
+import { startDemoMcpServer, type DemoMcpServer } from '../../infra/local/demo-mcp-server';
+import { retryWhile, storeTimedOut, TEST_REGIONS, useFunctionEnv, type FunctionEnv } from '../support/function-env';
 
 interface Logged {
   readonly level: LogLevel;
@@ -11,13 +16,19 @@ interface Logged {
 
 let health: Extract<AzureRegistration, { kind: 'http' }>;
 let healthTick: Extract<AzureRegistration, { kind: 'timer' }>;
-const restore = restoreEnv(['FUNCTIONS_WORKER_RUNTIME', 'REGION_NAME']);
+let backend: DemoMcpServer;
+let env: FunctionEnv;
 
-afterAll(() => restore());
+jest.setTimeout(60_000);
+
+afterAll(async () => {
+  await env?.();
+  await backend?.close();
+});
 
 beforeAll(async () => {
-  process.env.FUNCTIONS_WORKER_RUNTIME = 'node';
-  process.env.REGION_NAME = 'West Europe';
+  backend = await startDemoMcpServer('azure-health-backend');
+  env = await useFunctionEnv('azure', { backends: [{ id: 'demo', url: backend.url, provider: 'azure' }] });
   // Outside the Functions host the library runs in "test mode" and warns that it skips registration.
   const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
   await import('../../functions/azure/index');
@@ -44,6 +55,15 @@ async function get(url: string, method = 'GET'): Promise<HttpResponseInit & { lo
 }
 
 const json = (init: HttpResponseInit): unknown => JSON.parse(String(init.body));
+/** Once ready: a request whose bounded store read timed out on a starved machine is made again. */
+const getReady = (url: string, method = 'GET'): ReturnType<typeof get> =>
+  retryWhile(() => get(url, method), (r) => storeTimedOut(r.body) || (r.status === 503 && !r.body));
+
+const timer = {
+  isPastDue: false,
+  schedule: { adjustForDST: true },
+  scheduleStatus: { last: '2026-11-25T17:00:00.000Z', next: '2026-11-25T17:00:05.000Z', lastUpdated: '2026-11-25T17:00:00.000Z' },
+};
 
 describe('azure health http (app.http v4)', () => {
   it('registers health on route "health" for every method, anonymous', () => {
@@ -51,12 +71,38 @@ describe('azure health http (app.http v4)', () => {
     expect([...health.methods].sort()).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']);
   });
 
-  it('answers GET /api/health with uncached liveness JSON', async () => {
+  it('answers GET /api/health before the first timer run with 503: live, not ready, no heartbeat', async () => {
     const res = await get('http://localhost:7071/api/health');
+    expect(res.status).toBe(503);
+    expect(res.headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+    expect(json(res)).toMatchObject({ status: 'not_ready', live: true, ready: false, cloud: 'azure', checks: { heartbeat: { ok: false } } });
+    expect(res.logged).toEqual([]);
+  });
+
+  it('runs the timer function within its 4.5 s budget, then answers 200 ready', async () => {
+    const { context: ctx, logged } = context('healthTick');
+    await expect(healthTick.handler(timer, ctx)).resolves.toBeUndefined();
+    expect(logged).toEqual([]);
+    await env.replicated(heartbeatKey('azure'));
+    const res = await getReady('http://localhost:7071/api/health');
     expect(res.status).toBe(200);
     expect(res.headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'no-store' });
-    expect(json(res)).toEqual({ status: 'ok', cloud: 'azure', region: 'West Europe', version: '0.1.0' });
+    expect(json(res)).toMatchObject({
+      status: 'ok',
+      live: true,
+      ready: true,
+      cloud: 'azure',
+      region: TEST_REGIONS.azure,
+      version: env.buildVersion,
+      checks: { store: { ok: true }, heartbeat: { ok: true } },
+    });
     expect(res.logged).toEqual([]);
+  });
+
+  it('answers HEAD like GET without a body', async () => {
+    const res = await getReady('http://localhost:7071/api/health', 'HEAD');
+    expect(res.status).toBe(200);
+    expect(res.body ?? '').toBe('');
   });
 
   it('answers an unknown route with 404 JSON', async () => {
@@ -115,19 +161,14 @@ describe('toHttpRequest (Azure HttpRequest → neutral)', () => {
 });
 
 describe('azure health tick (app.timer v4)', () => {
-  const timer = {
-    isPastDue: false,
-    schedule: { adjustForDST: true },
-    scheduleStatus: { last: '2026-11-25T17:00:00.000Z', next: '2026-11-25T17:00:05.000Z', lastUpdated: '2026-11-25T17:00:00.000Z' },
-  };
-
   it('is registered every 5 seconds', () => {
     expect(healthTick).toMatchObject({ kind: 'timer', schedule: '*/5 * * * * *' });
   });
 
-  it('accepts a timer payload, with or without scheduleStatus', async () => {
-    await expect(healthTick.handler(timer, context('healthTick').context)).resolves.toBeUndefined();
-    await expect(healthTick.handler({ isPastDue: true }, context('healthTick').context)).resolves.toBeUndefined();
+  it('accepts a past-due timer payload without scheduleStatus', async () => {
+    const { context: ctx, logged } = context('healthTick');
+    await expect(healthTick.handler({ isPastDue: true }, ctx)).resolves.toBeUndefined();
+    expect(logged).toEqual([]);
   });
 
   it('hands the tick its start plus the budget as deadline', async () => {

@@ -1,47 +1,103 @@
-/** The GCP health entry points through the Functions Framework's own server (getTestServer) over loopback. */
+/**
+ * The GCP health entry points through the Functions Framework's own server (getTestServer) over loopback,
+ * against the replicated store on the run's emulators: not ready before the first tick, ready after it.
+ */
 import { http } from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
-import { gcpHttpHandler, PUBSUB_EVENT_TYPE } from '../../shared/adapters/gcp/functions-framework-runtime';
+import { heartbeatKey } from '../../shared/core/health/keys';
+import { gcpHttpHandler, PUBSUB_EVENT_TYPE, registerSchedule } from '../../shared/adapters/gcp/functions-framework-runtime';
+import { startDemoMcpServer, type DemoMcpServer } from '../../infra/local/demo-mcp-server';
+import { retryWhile, storeTimedOut, TEST_REGIONS, useFunctionEnv, type FunctionEnv } from '../support/function-env';
 import { captureStdout, type Captured } from './support/capture';
-import { onLoopback, restoreEnv } from './support/server';
+import { onLoopback } from './support/server';
 
-const ENV = ['K_SERVICE', 'MESHGATE_REGION'];
-const restore = restoreEnv(ENV);
-let health: Awaited<ReturnType<typeof onLoopback>>;
-let tick: Awaited<ReturnType<typeof onLoopback>>;
-let echo: Awaited<ReturnType<typeof onLoopback>>;
+type Loopback = Awaited<ReturnType<typeof onLoopback>>;
+let health: Loopback;
+let tick: Loopback;
+let echo: Loopback;
+let envelope: Loopback;
 let out: Captured;
+let backend: DemoMcpServer;
+let env: FunctionEnv;
+/** Stands in for the health tick behind `envelope`, to check what the framework adapter hands over. */
+const received = jest.fn(async (_payload: unknown, _deadlineAt: number) => undefined);
+
+jest.setTimeout(60_000);
 
 beforeAll(async () => {
-  process.env.K_SERVICE = 'health';
-  process.env.MESHGATE_REGION = 'europe-west1';
+  backend = await startDemoMcpServer('gcp-health-backend');
+  env = await useFunctionEnv('gcp', { backends: [{ id: 'demo', url: backend.url, provider: 'gcp' }] });
   const entry = await import('../../functions/gcp/health');
   expect(typeof entry.health).toBe('function');
   expect(typeof entry.healthTick).toBe('function');
   http('echo', gcpHttpHandler(async (request) => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) })));
-  [health, tick, echo] = await Promise.all([onLoopback(getTestServer('health')), onLoopback(getTestServer('healthTick')), onLoopback(getTestServer('echo'))]);
+  registerSchedule('envelope', received);
+  [health, tick, echo, envelope] = await Promise.all([onLoopback(getTestServer('health')), onLoopback(getTestServer('healthTick')), onLoopback(getTestServer('echo')), onLoopback(getTestServer('envelope'))]);
 });
 afterAll(async () => {
-  await Promise.all([health?.close(), tick?.close(), echo?.close()]);
-  restore();
+  await Promise.all([health?.close(), tick?.close(), echo?.close(), envelope?.close()]);
+  await env?.();
+  await backend?.close();
 });
 beforeEach(() => {
   out = captureStdout();
 });
 afterEach(() => out.restore());
 
+/**
+ * The Cloud Scheduler body, telling the tick that its schedule fires every 3 s (one probe interval at the test
+ * timings): the deployed function's 55 s budget then holds one sub-tick instead of a minute's worth.
+ */
+const SHORT_TICK = '{"schedule":"tick","scheduleSeconds":3}';
+
+/** Once ready: a request whose bounded store read timed out on a starved machine is made again. */
+async function fetchReady(url: string, init: RequestInit = {}): Promise<{ res: Response; text: string }> {
+  const once = async () => {
+    const res = await fetch(url, init);
+    return { res, text: await res.text() };
+  };
+  return retryWhile(once, ({ res, text }) => storeTimedOut(text) || (res.status === 503 && text === ''));
+}
+
 describe('gcp health http (functions-framework)', () => {
-  it('answers GET /health with uncached liveness JSON', async () => {
+  it('answers GET /health before the first tick with 503: live, not ready, no heartbeat', async () => {
     const res = await fetch(`${health.url}/health`);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toMatchObject({ status: 'not_ready', live: true, ready: false, cloud: 'gcp', checks: { heartbeat: { ok: false } } });
+    expect(out.lines()).toEqual([]);
+  });
+
+  it('runs the tick from a Cloud Scheduler POST (204), then answers 200 ready', async () => {
+    const ticked = await fetch(`${tick.url}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: SHORT_TICK });
+    expect(ticked.status).toBe(204);
+    await env.replicated(heartbeatKey('gcp'));
+    const { res, text } = await fetchReady(`${health.url}/health`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(await res.json()).toEqual({ status: 'ok', cloud: 'gcp', region: 'europe-west1', version: '0.1.0' });
+    expect(JSON.parse(text)).toMatchObject({
+      status: 'ok',
+      live: true,
+      ready: true,
+      cloud: 'gcp',
+      region: TEST_REGIONS.gcp,
+      version: env.buildVersion,
+      checks: { store: { ok: true }, heartbeat: { ok: true } },
+    });
+    expect(out.lines()).toEqual([]);
   });
 
   it('serves / as /health (the cloudfunctions.net URL strips the function name)', async () => {
-    expect((await fetch(`${health.url}/`)).status).toBe(200);
-    expect((await fetch(`${health.url}/?x=1`)).status).toBe(200);
+    expect((await fetchReady(`${health.url}/`)).res.status).toBe(200);
+    expect((await fetchReady(`${health.url}/?x=1`)).res.status).toBe(200);
+  });
+
+  it('answers HEAD like GET without a body', async () => {
+    const { res, text } = await fetchReady(`${health.url}/health`, { method: 'HEAD' });
+    expect(res.status).toBe(200);
+    expect(text).toBe('');
   });
 
   it('answers an unknown route with 404 JSON', async () => {
@@ -70,31 +126,46 @@ describe('toHttpRequest (Express → neutral)', () => {
 });
 
 describe('gcp health tick (Cloud Scheduler over HTTP)', () => {
-  const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-    fetch(`${tick.url}/`, { method: 'POST', headers, body });
+  const post = (body: string, headers: Record<string, string> = { 'content-type': 'application/json' }, url = tick.url) =>
+    fetch(`${url}/`, { method: 'POST', headers, body });
 
-  it('accepts the Cloud Scheduler body {"schedule":"tick"} with 204', async () => {
-    const res = await post('{"schedule":"tick"}');
+  it('hands the tick the Cloud Scheduler body {"schedule":"tick"} and a 55 s budget, answering 204', async () => {
+    received.mockClear();
+    const before = Date.now();
+    const res = await post('{"schedule":"tick"}', { 'content-type': 'application/json' }, envelope.url);
     expect(res.status).toBe(204);
+    expect(received).toHaveBeenCalledTimes(1);
+    const [payload, deadlineAt] = received.mock.calls[0]!;
+    expect(payload).toEqual({ schedule: 'tick' });
+    expect(deadlineAt).toBeGreaterThanOrEqual(before + 55_000);
+    expect(deadlineAt).toBeLessThanOrEqual(Date.now() + 55_000);
     expect(out.lines()).toEqual([]);
   });
 
   const pubsubData = JSON.stringify({ message: { data: Buffer.from('{"schedule":"tick"}').toString('base64'), messageId: '1' }, subscription: 'projects/p/subscriptions/s' });
 
   it('accepts a Pub/Sub CloudEvent in binary mode', async () => {
-    const res = await post(pubsubData, {
-      'content-type': 'application/json',
-      'ce-specversion': '1.0',
-      'ce-id': '1234',
-      'ce-source': '//pubsub.googleapis.com/projects/p/topics/meshgate-tick',
-      'ce-type': PUBSUB_EVENT_TYPE,
-    });
+    received.mockClear();
+    const res = await post(
+      pubsubData,
+      {
+        'content-type': 'application/json',
+        'ce-specversion': '1.0',
+        'ce-id': '1234',
+        'ce-source': '//pubsub.googleapis.com/projects/p/topics/meshgate-tick',
+        'ce-type': PUBSUB_EVENT_TYPE,
+      },
+      envelope.url,
+    );
     expect(res.status).toBe(204);
+    expect(received.mock.calls[0]?.[0]).toMatchObject({ specversion: '1.0', id: '1234', type: PUBSUB_EVENT_TYPE, data: JSON.parse(pubsubData) as unknown });
   });
 
   it('accepts a Pub/Sub CloudEvent in structured mode', async () => {
+    received.mockClear();
     const event = { specversion: '1.0', id: '1', source: '//pubsub.googleapis.com/projects/p/topics/t', type: PUBSUB_EVENT_TYPE, data: JSON.parse(pubsubData) as unknown };
-    expect((await post(JSON.stringify(event), { 'content-type': 'application/cloudevents+json' })).status).toBe(204);
+    expect((await post(JSON.stringify(event), { 'content-type': 'application/cloudevents+json' }, envelope.url)).status).toBe(204);
+    expect(received.mock.calls[0]?.[0]).toEqual(event);
   });
 
   it.each([
@@ -103,6 +174,7 @@ describe('gcp health tick (Cloud Scheduler over HTTP)', () => {
     ['no body', '', { 'content-type': 'application/json' }, /expected JSON body/],
     ['a storage CloudEvent', '{}', { 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': 's', 'ce-type': 'google.cloud.storage.object.v1.finalized' }, /unexpected CloudEvent type/],
     ['a CloudEvent without id', '{}', { 'ce-specversion': '1.0', 'ce-source': 's', 'ce-type': PUBSUB_EVENT_TYPE }, /id is required/],
+    ['a schedule period out of range', '{"schedule":"tick","scheduleSeconds":0}', { 'content-type': 'application/json' }, /scheduleSeconds must be an integer in \[1, 3600\]/],
   ])('rejects %s with 400 and a clear validation error, logged', async (_name, body, headers, reason) => {
     const res = await post(body, headers);
     expect(res.status).toBe(400);
