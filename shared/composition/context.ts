@@ -104,7 +104,7 @@ export function lazyService<T>(make: (context: AppContext) => T): () => T {
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         process.stderr.write(`${JSON.stringify({ level: 'fatal', event: 'composition.failed', error: reason })}\n`);
-        built = { error: new MeshgateError('unavailable', 'this function set is misconfigured; see its logs', { cause: err, retryable: false }) };
+        built = { error: new MeshgateError('unavailable', 'this function set is misconfigured; see its logs', { cause: err, retryable: false, expose: true }) };
       }
     }
     if ('error' in built) throw built.error;

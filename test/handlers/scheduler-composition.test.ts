@@ -44,7 +44,7 @@ describe('scheduler composition', () => {
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const request = { method: 'GET', path: '/scheduler/status', headers: {}, query: {}, body: '' };
-      await expect(schedulerService.http(request)).rejects.toMatchObject({ code: 'unavailable', expose: false });
+      await expect(schedulerService.http(request)).rejects.toMatchObject({ code: 'unavailable', expose: true, message: 'this function set is misconfigured; see its logs' });
       await expect(schedulerService.tick({}, Date.now() + 60_000)).rejects.toMatchObject({ code: 'unavailable' });
       expect(stderr).toHaveBeenCalledTimes(1);
       expect(String(stderr.mock.calls[0]?.[0])).toMatch(/"event":"composition.failed"/);

@@ -32,8 +32,23 @@ function filesUnder(dir: string): string[] {
 }
 
 /** Runs a small script in a fresh Node process and returns what it printed as JSON. */
-function nodeJson(script: string): unknown {
-  return JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: work, encoding: 'utf8', env: { ...process.env, MESHGATE_VERSION: '' } })) as unknown;
+/** A deployed-shape configuration whose three stores are unreachable (a closed loopback port). */
+const UNREACHABLE_STORES_CONFIG = `
+multi_cloud:
+  enabled: true
+  default_provider: aws
+  providers:
+    aws: { region: us-east-1, account_id: "123456789012", endpoint: "http://127.0.0.1:1", credentials: { access_key_id: x, secret_access_key: x }, store: { table: meshgate } }
+    azure: { region: eastus, subscription_id: "00000000-0000-0000-0000-000000000000", tenant_id: "00000000-0000-0000-0000-000000000000", store: { endpoint: "http://127.0.0.1:1", key: a2V5, database: meshgate, container: state } }
+    gcp: { region: us-central1, project_id: meshgate-pkg, store: { collection: state, emulator_host: "127.0.0.1:1" } }
+  dns: { zone: example.com, record: mcp.example.com }
+  backends: [{ id: b, url: "http://127.0.0.1:1/mcp", provider: aws, region: us-east-1 }]
+`;
+
+/** Runs a script in a fresh Node process and parses its last stdout line (earlier lines are the function's logs). */
+function nodeJson(script: string, env: NodeJS.ProcessEnv = {}): unknown {
+  const out = execFileSync(process.execPath, ['-e', script], { cwd: work, encoding: 'utf8', env: { ...process.env, MESHGATE_VERSION: '', ...env } });
+  return JSON.parse(out.trim().split('\n').pop() ?? '') as unknown;
 }
 
 beforeAll(() => {
@@ -91,6 +106,8 @@ describe('aws package (serverless package, offline, no credentials)', () => {
   });
 
   it('the zipped bundle answers an API Gateway v2 event and a scheduled event as Lambda would call it', () => {
+    // With stores unreachable /health is a 503 readiness answer; without any configuration the tick is refused
+    // as misconfigured. Both prove the bundle loads, routes and maps errors the way the deployed function does.
     const extracted = join(work, 'lambda');
     mkdirSync(extracted, { recursive: true });
     writeFileSync(join(extracted, 'index.js'), readZip(join(pkg(), 'health.zip')).read('dist/aws/health/index.js'));
@@ -99,10 +116,17 @@ describe('aws package (serverless package, offline, no credentials)', () => {
       const ctx = { awsRequestId: 'r1', getRemainingTimeInMillis: () => 30000 };
       const event = { version: '2.0', routeKey: 'ANY /health', rawPath: '/health', rawQueryString: '', headers: {},
         requestContext: { http: { method: 'GET', path: '/health', sourceIp: '192.0.2.1' }, stage: '$default' }, isBase64Encoded: false };
+      m.handler(event, ctx).then((res) => console.log(JSON.stringify({ res }))).catch((e) => console.log(JSON.stringify({ error: e.message })));`,
+      { MESHGATE_CLOUD: 'aws', MESHGATE_CONFIG_INLINE: UNREACHABLE_STORES_CONFIG, MESHGATE_BUILD_VERSION: '0.1.0', MESHGATE_LOG_LEVEL: 'silent' });
+    expect(result).toMatchObject({ res: { statusCode: 503, headers: { 'cache-control': 'no-store' } } });
+    expect(JSON.parse((result as { res: { body: string } }).res.body)).toMatchObject({ status: 'not_ready', cloud: 'aws', version: '0.1.0', checks: { store: { ok: false } } });
+
+    const tick = nodeJson(`
+      const m = require(${JSON.stringify(join(extracted, 'index.js'))});
+      const ctx = { awsRequestId: 'r1', getRemainingTimeInMillis: () => 30000 };
       const tick = { 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-11-25T17:00:00Z', detail: {} };
-      Promise.all([m.handler(event, ctx), m.tick(tick, ctx)]).then(([res, t]) => console.log(JSON.stringify({ res, t: t ?? null })));`);
-    expect(result).toMatchObject({ res: { statusCode: 200, headers: { 'cache-control': 'no-store' } }, t: null });
-    expect(JSON.parse((result as { res: { body: string } }).res.body)).toMatchObject({ status: 'ok', version: '0.1.0' });
+      m.tick(tick, ctx).then(() => console.log('{"resolved":true}'), (e) => console.log(JSON.stringify({ rejected: e.message })));`);
+    expect(tick).toEqual({ rejected: 'this function set is misconfigured; see its logs' });
   });
 });
 
@@ -122,7 +146,7 @@ describe('azure package (zip deploy)', () => {
     expect(host.functionTimeout).toMatch(/^\d\d:\d\d:\d\d$/);
   });
 
-  it('registers health and healthTick with the worker when loaded as the app main', () => {
+  it('registers every function with the worker when loaded as the app main', () => {
     const extracted = join(work, 'azure-app');
     mkdirSync(extracted, { recursive: true });
     const zip = readZip(zipFile());
@@ -139,6 +163,8 @@ describe('azure package (zip deploy)', () => {
     expect(registered).toEqual([
       { name: 'health', bindings: [expect.objectContaining({ type: 'httpTrigger', route: 'health', authLevel: 'anonymous', methods: expect.arrayContaining(['GET', 'POST']) })] },
       { name: 'healthTick', bindings: [expect.objectContaining({ type: 'timerTrigger', schedule: '*/5 * * * * *' })] },
+      { name: 'scheduler', bindings: [expect.objectContaining({ type: 'httpTrigger', route: 'scheduler/status' })] },
+      { name: 'schedulerTick', bindings: [expect.objectContaining({ type: 'timerTrigger', schedule: '*/5 * * * * *' })] },
     ]);
   });
 });
@@ -180,16 +206,17 @@ describe('gcp package (source folders for gcloud functions deploy --gen2)', () =
     const health = serve('health');
     try {
       const res = await untilUp(`http://127.0.0.1:${port}/health`);
-      expect(res.status).toBe(200);
+      // No configuration is deployed with the folder here: the function answers, and refuses as misconfigured.
+      expect(res.status).toBe(503);
       expect(res.headers.get('cache-control')).toBe('no-store');
-      expect(await res.json()).toMatchObject({ status: 'ok' });
+      expect(await res.json()).toEqual({ error: { code: 'unavailable', message: 'this function set is misconfigured; see its logs' } });
     } finally {
       await stop(health);
     }
     const tick = serve('healthTick');
     try {
       const res = await untilUp(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"schedule":"tick"}' });
-      expect(res.status).toBe(204);
+      expect(res.status).toBe(503);
     } finally {
       await stop(tick);
     }
