@@ -134,7 +134,7 @@ export type AzureTimerHandler = (timer: unknown, context: InvocationContext) => 
 
 /** The v4 timer handler around a neutral one. Malformed payloads and failures are logged and rethrown. */
 export function azureTimerHandler(fn: TimerHandlerFn, options: AzureTimerOptions = {}): AzureTimerHandler {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? ((): number => Date.now());
   return async (timer, context) => {
     const started = now();
     try {
