@@ -9,7 +9,7 @@
  */
 import { createRoute53DnsProvider } from '../adapters/aws/route53-dns-provider';
 import { MeshgateError } from '../core/errors';
-import { configuredClouds, type MeshgateConfig } from '../config';
+import { awsCredentialsFromEnv, configuredClouds, type MeshgateConfig } from '../config';
 import type { DnsProvider } from '../ports/dns-provider';
 import type { HttpHandlerFn, TimerHandlerFn } from '../ports/http';
 import { createSchedulerService, type SchedulerService, type SchedulerTarget } from '../usecases/scheduler';
@@ -43,7 +43,8 @@ export function schedulerDnsProvider(config: MeshgateConfig): DnsProvider {
       hostedZoneId: aws.dns.hostedZoneId,
       zoneName: config.dns.zone,
       ...(aws.endpoint === undefined ? {} : { endpoint: aws.endpoint }),
-      ...(aws.credentials === undefined ? {} : { credentials: aws.credentials }),
+      // Without explicit credentials, the execution role's from the Lambda environment (as for DynamoDB).
+      credentials: aws.credentials ?? (async () => awsCredentialsFromEnv()),
     });
   }
   throw new MeshgateError('validation', 'scheduler: no DNS provider configured (set multi_cloud.providers.aws.dns.hosted_zone_id)');

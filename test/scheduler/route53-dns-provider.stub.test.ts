@@ -1,37 +1,41 @@
 /**
  * Route53DnsProvider over a stubbed Route53Api: the exact ChangeBatch it sends, pagination, error mapping.
  */
-import {
-  ChangeResourceRecordSetsCommand,
-  GetChangeCommand,
-  ListResourceRecordSetsCommand,
-  Route53Client,
-  type ChangeResourceRecordSetsCommandInput,
-  type ListResourceRecordSetsCommandOutput,
-  type ResourceRecordSet,
-} from '@aws-sdk/client-route-53';
 import { Route53DnsProvider, quoteTxt, unquoteTxt, type Route53Api } from '../../shared/adapters/aws/route53-dns-provider';
+import {
+  Route53RestApi,
+  Route53RestError,
+  type ChangeResourceRecordSetsInput,
+  type ListResourceRecordSetsInput,
+  type ListResourceRecordSetsOutput,
+  type Route53ResourceRecordSet,
+} from '../../shared/adapters/aws/route53-rest-api';
 import type { DnsProvider, DnsRecord } from '../../shared/ports/dns-provider';
 
-// Compile-time conformance: the real client satisfies the narrow API, the adapter satisfies the port.
-const _api: Route53Api = new Route53Client({ region: 'us-east-1' });
+// Compile-time conformance: the REST client satisfies the narrow API, the adapter satisfies the port.
+const _api: Route53Api = new Route53RestApi({ credentials: async () => ({ accessKeyId: 'k', secretAccessKey: 's' }) });
 _api satisfies Route53Api;
 const _port: DnsProvider = new Route53DnsProvider(_api, { hostedZoneId: 'Z', zoneName: 'example.com' });
 void _port;
 
-type Handler = (command: unknown) => unknown;
+type Operation = keyof Route53Api;
+interface Call {
+  readonly op: Operation;
+  readonly input: unknown;
+}
+type Handler = (call: Call) => unknown;
 
-function stub(handler: Handler): { api: Route53Api; calls: unknown[] } {
-  const calls: unknown[] = [];
-  const send = async (command: unknown) => {
-    calls.push(command);
-    return handler(command);
+function stub(handler: Handler): { api: Route53Api; calls: Call[] } {
+  const calls: Call[] = [];
+  const method = (op: Operation) => async (input: unknown) => {
+    const call = { op, input };
+    calls.push(call);
+    return handler(call);
   };
-  return { api: { send } as unknown as Route53Api, calls };
+  return { api: { listResourceRecordSets: method('listResourceRecordSets'), changeResourceRecordSets: method('changeResourceRecordSets'), getChange: method('getChange') } as Route53Api, calls };
 }
 
-const awsError = (name: string, status: number, extra: Record<string, unknown> = {}) =>
-  Object.assign(new Error(`${name} happened`), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, ...extra });
+const awsError = (name: string, status: number, messages: string[] = []) => new Route53RestError(name, status, `${name} happened`, messages);
 
 const rec = (setId: string, weight: number): DnsRecord => ({ fqdn: 'mcp.example.com.', type: 'A', setId, weight, ttl: 30, values: ['10.0.0.1'] });
 const changed = { status: 'success', value: { changeId: '/change/C1' } };
@@ -43,8 +47,8 @@ describe('Route53DnsProvider (stubbed API)', () => {
     const out = await p.apply({ create: [rec('azure', 5)], update: [{ old: rec('aws', 1), next: rec('aws', 2) }], delete: [] }, { expectedTerm: 1, term: 2 });
     expect(out).toEqual({ status: 'success', value: { changeId: '/change/C1', changeCount: 5 } });
     expect(calls).toHaveLength(1);
-    const input = (calls[0] as ChangeResourceRecordSetsCommand).input as ChangeResourceRecordSetsCommandInput;
-    expect(calls[0]).toBeInstanceOf(ChangeResourceRecordSetsCommand);
+    const input = calls[0]?.input as ChangeResourceRecordSetsInput;
+    expect(calls[0]?.op).toBe('changeResourceRecordSets');
     expect(input.HostedZoneId).toBe('Z123');
     expect(input.ChangeBatch?.Comment).toBe('meshgate term 2');
     expect(input.ChangeBatch?.Changes).toEqual([
@@ -60,7 +64,7 @@ describe('Route53DnsProvider (stubbed API)', () => {
     const { api, calls } = stub(() => ({ ChangeInfo: { Id: '/change/C2' } }));
     const p = new Route53DnsProvider(api, { hostedZoneId: 'Z', zoneName: 'example.com', updateMode: 'upsert' });
     await p.apply({ create: [], update: [{ old: rec('aws', 1), next: rec('aws', 2) }], delete: [] });
-    const input = (calls[0] as ChangeResourceRecordSetsCommand).input;
+    const input = calls[0]?.input as ChangeResourceRecordSetsInput;
     expect(input.ChangeBatch?.Changes?.map((c) => c.Action)).toEqual(['UPSERT']);
   });
 
@@ -84,7 +88,7 @@ describe('Route53DnsProvider (stubbed API)', () => {
     ['SomethingOdd', 400, 'failure', 'internal', undefined],
   ])('maps %s (%i) to %s/%s', async (name, status, outcome, code, retryInMs) => {
     const { api } = stub(() => {
-      throw awsError(name, status, name === 'InvalidChangeBatch' ? { messages: ['Tried to delete resource record set ... but it was not found'] } : {});
+      throw awsError(name, status, name === 'InvalidChangeBatch' ? ['Tried to delete resource record set ... but it was not found'] : []);
     });
     const p = new Route53DnsProvider(api, { hostedZoneId: 'Z', zoneName: 'example.com' });
     const out = await p.apply({ create: [rec('a', 1)], update: [], delete: [] }, { expectedTerm: 0, term: 1 });
@@ -96,8 +100,8 @@ describe('Route53DnsProvider (stubbed API)', () => {
     if (name === 'InvalidChangeBatch') expect(out.error.message).toMatch(/not found/);
   });
 
-  it('maps network errors (even wrapped by the SDK) to retryable unavailable', async () => {
-    const wrapped = Object.assign(new Error('AWS SDK error wrapper for Error: connect ECONNREFUSED'), { $metadata: {} });
+  it('maps network errors (even wrapped by fetch) to retryable unavailable', async () => {
+    const wrapped = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) });
     const direct = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     for (const err of [wrapped, direct]) {
       const { api } = stub(() => {
@@ -111,8 +115,8 @@ describe('Route53DnsProvider (stubbed API)', () => {
   });
 
   it('lists one name across pages, skipping other routing policies and aliases, and stops at the next name', async () => {
-    const set = (over: Partial<ResourceRecordSet>): ResourceRecordSet => ({ Name: 'mcp.example.com.', Type: 'A', TTL: 30, ResourceRecords: [{ Value: '10.0.0.1' }], ...over });
-    const pages: Partial<ListResourceRecordSetsCommandOutput>[] = [
+    const set = (over: Partial<Route53ResourceRecordSet>): Route53ResourceRecordSet => ({ Name: 'mcp.example.com.', Type: 'A', TTL: 30, ResourceRecords: [{ Value: '10.0.0.1' }], ...over });
+    const pages: ListResourceRecordSetsOutput[] = [
       {
         ResourceRecordSets: [set({ SetIdentifier: 'aws', Weight: 7 }), set({ SetIdentifier: 'lat', Region: 'us-east-1' })],
         IsTruncated: true,
@@ -139,8 +143,9 @@ describe('Route53DnsProvider (stubbed API)', () => {
       { fqdn: 'mcp.example.com.', type: 'A', setId: 'gcp', weight: 9, ttl: 30, values: ['10.0.0.2', '10.0.0.3'] },
     ]);
     expect(calls).toHaveLength(2);
-    expect((calls[0] as ListResourceRecordSetsCommand).input).toEqual({ HostedZoneId: 'Z', StartRecordName: 'mcp.example.com.' });
-    expect((calls[1] as ListResourceRecordSetsCommand).input).toEqual({ HostedZoneId: 'Z', StartRecordName: 'mcp.example.com.', StartRecordType: 'A', StartRecordIdentifier: 'gcp' });
+    expect(calls.map((c) => c.op)).toEqual(['listResourceRecordSets', 'listResourceRecordSets']);
+    expect(calls[0]?.input as ListResourceRecordSetsInput).toEqual({ HostedZoneId: 'Z', StartRecordName: 'mcp.example.com.' });
+    expect(calls[1]?.input as ListResourceRecordSetsInput).toEqual({ HostedZoneId: 'Z', StartRecordName: 'mcp.example.com.', StartRecordType: 'A', StartRecordIdentifier: 'gcp' });
   });
 
   it('reads the current term from the fence record', async () => {
@@ -157,7 +162,7 @@ describe('Route53DnsProvider (stubbed API)', () => {
     const { api, calls } = stub(() => ({ ChangeInfo: { Id: 'C1', Status: statuses.shift() ?? 'PENDING' } }));
     const p = new Route53DnsProvider(api, { hostedZoneId: 'Z', zoneName: 'example.com', clock });
     expect(await p.waitForInsync('/change/C1', { intervalMs: 1_000, timeoutMs: 10_000 })).toEqual({ status: 'success', value: { status: 'INSYNC' } });
-    expect(calls.every((c) => c instanceof GetChangeCommand)).toBe(true);
+    expect(calls.every((c) => c.op === 'getChange')).toBe(true);
     expect(now).toBe(2_000);
     const late = await p.waitForInsync('/change/C1', { intervalMs: 1_000, timeoutMs: 3_000 });
     expect(late.status === 'retryable' && late.error.code).toBe('timeout');

@@ -1,8 +1,13 @@
 /**
  * Route53DnsProvider against moto behind the strict proxy (moto alone accepts stale DELETEs, see DESIGN.md §5).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { parseConfig } from '../../shared/config';
+import { schedulerDnsProvider } from '../../shared/composition/scheduler';
 import { Route53DnsProvider, createRoute53DnsProvider } from '../../shared/adapters/aws/route53-dns-provider';
+import { Route53RestApi } from '../../shared/adapters/aws/route53-rest-api';
 import type { DnsProvider } from '../../shared/ports/dns-provider';
 import { startMoto, type RunningEmulator } from '../emulators/emulators';
 import { startStrictRoute53Proxy, type StrictRoute53Proxy } from '../support/strict-route53-proxy';
@@ -12,7 +17,6 @@ const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 let moto: RunningEmulator;
 let proxy: StrictRoute53Proxy;
 let admin: Route53Client;
-const clients: Route53Client[] = [];
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -22,7 +26,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   admin?.destroy();
-  for (const c of clients) c.destroy();
   await proxy?.stop();
   await moto?.stop();
 });
@@ -38,9 +41,8 @@ async function newZone(): Promise<{ zone: string; id: string }> {
 }
 
 function provider(zone: { zone: string; id: string }): Route53DnsProvider {
-  const client = new Route53Client({ endpoint: proxy.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
-  clients.push(client);
-  return new Route53DnsProvider(client, { hostedZoneId: zone.id, zoneName: zone.zone });
+  const api = new Route53RestApi({ endpoint: proxy.endpoint, credentials: async () => credentials });
+  return new Route53DnsProvider(api, { hostedZoneId: zone.id, zoneName: zone.zone });
 }
 
 describeDnsProviderContract('Route53DnsProvider on moto behind the strict proxy', async () => {
@@ -78,6 +80,13 @@ describe('Route53DnsProvider on moto', () => {
     if (out.status === 'success' && out.value.changeId) {
       expect(await p.waitForInsync(out.value.changeId, { timeoutMs: 5_000, intervalMs: 50 })).toEqual({ status: 'success', value: { status: 'INSYNC' } });
     }
+  });
+
+  it('is built from the (frozen) configuration as the scheduler builds it', async () => {
+    const zone = await newZone();
+    const text = readFileSync(join(__dirname, '../../meshgate.local.yaml'), 'utf8');
+    const config = parseConfig(text, { MESHGATE_LOCAL_MOTO_URL: proxy.endpoint, MESHGATE_LOCAL_HOSTED_ZONE_ID: zone.id.replace(/^\/hostedzone\//, '') });
+    await expect(schedulerDnsProvider({ ...config, dns: { ...config.dns, zone: zone.zone } }).currentTerm()).resolves.toBe(0);
   });
 
   it('maps a missing hosted zone to not_found and an unreachable endpoint to retryable', async () => {

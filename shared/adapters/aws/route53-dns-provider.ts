@@ -6,20 +6,11 @@
  * rejects the whole batch (InvalidChangeBatch) when the zone holds another term, so a stale leader changes nothing.
  * Updates are DELETE old + CREATE new by default (the batch fails if the record drifted since it was read);
  * `updateMode: 'upsert'` sends UPSERT instead. Batches are validated here before sending, because emulators accept
- * what Route 53 rejects. The SDK client is built with `maxAttempts: 1`: retries belong to the `withRetry` decorator.
+ * what Route 53 rejects. Each call is one request (route53-rest-api.ts, no SDK): retries belong to the `withRetry`
+ * decorator.
  *
  * Records with an alias target or another routing policy (latency, failover, geo...) are not ours and are skipped.
  */
-import {
-  ChangeResourceRecordSetsCommand,
-  GetChangeCommand,
-  ListResourceRecordSetsCommand,
-  type ListResourceRecordSetsCommandOutput,
-  Route53Client,
-  type Change,
-  type ResourceRecordSet,
-  type RRType,
-} from '@aws-sdk/client-route-53';
 import { MeshgateError, type ErrorCode } from '../../core/errors';
 import {
   ROUTE53_LIMITS,
@@ -38,9 +29,20 @@ import {
 import type { Outcome } from '../../core/outcome';
 import type { Clock } from '../../ports/clock';
 import type { AppliedChange, ChangeSet, DnsProvider, DnsRecord, DnsRecordType, Fence } from '../../ports/dns-provider';
+import {
+  Route53RestApi,
+  Route53NetworkError,
+  Route53RestError,
+  credentialsProvider,
+  type AwsCredentials,
+  type AwsCredentialsProvider,
+  type ListResourceRecordSetsOutput,
+  type Route53Api,
+  type Route53Change,
+  type Route53ResourceRecordSet,
+} from './route53-rest-api';
 
-/** The Route 53 calls this adapter makes: ListResourceRecordSets, ChangeResourceRecordSets, GetChange. */
-export type Route53Api = Pick<Route53Client, 'send'>;
+export type { Route53Api } from './route53-rest-api';
 
 export interface Route53DnsProviderOptions {
   /** Hosted zone id, with or without the `/hostedzone/` prefix. */
@@ -61,15 +63,21 @@ export interface Route53DnsProviderOptions {
 }
 
 export interface Route53ClientConfig extends Omit<Route53DnsProviderOptions, 'clock'> {
-  /** Route 53 is global; the SDK signs for us-east-1. */
+  /** Signing region: Route 53 is global and signs for us-east-1 (the default). */
   readonly region?: string;
-  /** Custom endpoint (an emulator). */
+  /** Custom endpoint (an emulator); default `https://route53.amazonaws.com`. */
   readonly endpoint?: string;
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+  /**
+   * Static credentials, or a provider called per request (the composition passes the Lambda environment's when
+   * none are configured, as for DynamoDB).
+   */
+  readonly credentials: AwsCredentials | AwsCredentialsProvider;
+  /** Deadline per Route 53 request in ms (default 10 000). */
+  readonly timeoutMs?: number;
 }
 
 const SUPPORTED_TYPES: ReadonlySet<string> = new Set<DnsRecordType>(['A', 'AAAA', 'CNAME', 'TXT']);
-const OTHER_ROUTING: readonly (keyof ResourceRecordSet)[] = [
+const OTHER_ROUTING: readonly (keyof Route53ResourceRecordSet)[] = [
   'Region',
   'Failover',
   'GeoLocation',
@@ -131,14 +139,12 @@ export class Route53DnsProvider implements DnsProvider {
       return { status: 'failure', error: new MeshgateError('validation', `route53: ${problems.join('; ')}`, { details: { problems } }) };
     }
     if (ops.length === 0) return { status: 'success', value: { changeCount: 0 } };
-    const Changes: Change[] = ops.map((op) => ({ Action: op.action, ResourceRecordSet: toRecordSet(op.record) }));
+    const Changes: Route53Change[] = ops.map((op) => ({ Action: op.action, ResourceRecordSet: toRecordSet(op.record) }));
     try {
-      const out = await this.api.send(
-        new ChangeResourceRecordSetsCommand({
-          HostedZoneId: this.zoneId,
-          ChangeBatch: { Comment: fence ? `meshgate term ${fence.term}` : 'meshgate', Changes },
-        }),
-      );
+      const out = await this.api.changeResourceRecordSets({
+        HostedZoneId: this.zoneId,
+        ChangeBatch: { Comment: fence ? `meshgate term ${fence.term}` : 'meshgate', Changes },
+      });
       const changeId = out.ChangeInfo?.Id;
       return { status: 'success', value: changeId === undefined ? { changeCount: ops.length } : { changeId, changeCount: ops.length } };
     } catch (err) {
@@ -159,7 +165,7 @@ export class Route53DnsProvider implements DnsProvider {
     const interval = options.intervalMs ?? 2_000;
     for (;;) {
       try {
-        const out = await this.api.send(new GetChangeCommand({ Id: changeId }));
+        const out = await this.api.getChange({ Id: changeId });
         if (out.ChangeInfo?.Status === 'INSYNC') return { status: 'success', value: { status: 'INSYNC' } };
       } catch (err) {
         const outcome = this.classify(err, 'GetChange');
@@ -175,17 +181,15 @@ export class Route53DnsProvider implements DnsProvider {
   /** Records named exactly `name` (normalised), all pages, deduplicated, sorted. */
   private async listNamed(name: string): Promise<DnsRecord[]> {
     const found = new Map<string, DnsRecord>();
-    let start: { name: string; type?: RRType; id?: string } | undefined = { name };
+    let start: { name: string; type?: string | undefined; id?: string | undefined } | undefined = { name };
     try {
       while (start) {
-        const page: ListResourceRecordSetsCommandOutput = await this.api.send(
-          new ListResourceRecordSetsCommand({
-            HostedZoneId: this.zoneId,
-            StartRecordName: start.name,
-            ...(start.type ? { StartRecordType: start.type } : {}),
-            ...(start.id ? { StartRecordIdentifier: start.id } : {}),
-          }),
-        );
+        const page: ListResourceRecordSetsOutput = await this.api.listResourceRecordSets({
+          HostedZoneId: this.zoneId,
+          StartRecordName: start.name,
+          ...(start.type ? { StartRecordType: start.type } : {}),
+          ...(start.id ? { StartRecordIdentifier: start.id } : {}),
+        });
         let passed = false;
         for (const set of page.ResourceRecordSets ?? []) {
           if (normaliseFqdn(unescapeName(set.Name ?? '')) !== name) {
@@ -211,12 +215,15 @@ export class Route53DnsProvider implements DnsProvider {
     return { status: 'retryable', error, retryInMs: error.code === 'throttled' ? this.throttleRetryMs : this.unavailableRetryMs };
   }
 
-  /** Maps an SDK or network error onto a MeshgateError (SDK error classes never leave this file). */
+  /**
+   * Maps a Route 53 error answer ({@link Route53RestError}) or a network error onto a MeshgateError. The REST
+   * client keeps secrets out of its messages; network errors carry none.
+   */
   private toError(err: unknown, operation: string): MeshgateError {
-    const e = (err ?? {}) as { name?: string; code?: string; message?: string; messages?: string[]; $fault?: string; $metadata?: { httpStatusCode?: number } };
-    const name = e.name ?? 'Error';
-    const status = e.$metadata?.httpStatusCode;
-    const detail = e.messages && e.messages.length > 0 ? e.messages.join('; ') : (e.message ?? name);
+    const rest = err instanceof Route53RestError ? err : undefined;
+    const name = rest?.name ?? (err instanceof Error ? err.name : 'Error');
+    const status = rest && rest.status > 0 ? rest.status : undefined;
+    const detail = rest && rest.messages.length > 0 ? rest.messages.join('; ') : err instanceof Error ? err.message : name;
     const make = (code: ErrorCode, retryable?: boolean): MeshgateError =>
       new MeshgateError(code, `route53 ${operation}: ${name}: ${detail}`, {
         cause: err,
@@ -245,12 +252,21 @@ export class Route53DnsProvider implements DnsProvider {
       case 'SignatureDoesNotMatch':
       case 'ExpiredToken':
       case 'ExpiredTokenException':
+      case 'IncompleteSignature':
+      case 'MissingAuthenticationToken':
+      case 'InvalidSignatureException':
+      case 'CredentialsError':
         return make('unauthorized');
       default:
         break;
     }
     if (status === 429) return make('throttled', true);
-    if ((status !== undefined && status >= 500) || e.$fault === 'server') return make('unavailable', true);
+    if (status !== undefined && status >= 500) return make('unavailable', true);
+    if (status === 403) return make('unauthorized');
+    if (err instanceof Route53NetworkError) {
+      const network = networkCause(err.cause);
+      return make(err.timedOut || network === 'TimeoutError' || network === 'ETIMEDOUT' ? 'timeout' : 'unavailable', true);
+    }
     if (status === undefined) {
       const network = networkCause(err);
       if (network) return make(network === 'TimeoutError' || network === 'ETIMEDOUT' ? 'timeout' : 'unavailable', true);
@@ -259,20 +275,20 @@ export class Route53DnsProvider implements DnsProvider {
   }
 }
 
-/** Builds the provider with a real client (`maxAttempts: 1`: the retry decorator retries, not the SDK). */
+/** Builds the provider on the REST client (one attempt per call: the retry decorator retries). */
 export function createRoute53DnsProvider(config: Route53ClientConfig): Route53DnsProvider {
-  const client = new Route53Client({
-    region: config.region ?? 'us-east-1',
-    maxAttempts: 1,
+  const api = new Route53RestApi({
+    credentials: credentialsProvider(config.credentials),
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-    ...(config.credentials ? { credentials: config.credentials } : {}),
+    ...(config.region ? { region: config.region } : {}),
+    ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
   });
-  return new Route53DnsProvider(client, config);
+  return new Route53DnsProvider(api, config);
 }
 
 /**
- * The network error code (ECONNREFUSED, ECONNRESET, ETIMEDOUT...) or timeout name behind an SDK error, if any.
- * The SDK may wrap the socket error ("AWS SDK error wrapper for ..."), so the cause chain is searched.
+ * The network error code (ECONNREFUSED, ECONNRESET, ETIMEDOUT...) or timeout name behind an error, if any.
+ * fetch wraps the socket error (`TypeError: fetch failed`, the socket error as `cause`), so the cause chain is searched.
  */
 function networkCause(err: unknown): string | undefined {
   let current: unknown = err;
@@ -287,7 +303,7 @@ function networkCause(err: unknown): string | undefined {
   return undefined;
 }
 
-function toRecordSet(r: DnsRecord): ResourceRecordSet {
+function toRecordSet(r: DnsRecord): Route53ResourceRecordSet {
   const values = r.type === 'TXT' ? r.values.map(quoteTxt) : [...r.values];
   return {
     Name: normaliseFqdn(r.fqdn),
@@ -299,7 +315,7 @@ function toRecordSet(r: DnsRecord): ResourceRecordSet {
   };
 }
 
-function fromRecordSet(set: ResourceRecordSet): DnsRecord | undefined {
+function fromRecordSet(set: Route53ResourceRecordSet): DnsRecord | undefined {
   if (!set.Type || !SUPPORTED_TYPES.has(set.Type) || set.AliasTarget || !set.ResourceRecords) return undefined;
   if (OTHER_ROUTING.some((field) => set[field] !== undefined)) return undefined;
   const type = set.Type as DnsRecordType;
