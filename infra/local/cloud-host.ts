@@ -1,8 +1,12 @@
 /**
- * One cloud's function set on one loopback port, run the way its platform would run it:
- *   aws   - API Gateway HTTP API v2 events into the middy handlers; an EventBridge-shaped schedule every minute.
+ * One cloud's function set (health and scheduler) on one loopback port, run the way its platform would run it:
+ *   aws   - API Gateway HTTP API v2 events into the middy handlers (`/health`, `/scheduler/status`); each
+ *           function's `tick` on an EventBridge-shaped schedule every minute.
  *   azure - the @azure/functions v4 registrations served under /api; timers fired on their NCRONTAB seconds.
- *   gcp   - the Functions Framework's own servers per function; a Cloud Scheduler-shaped POST every minute.
+ *   gcp   - the Functions Framework's own servers per function (`/health`, `/scheduler/status`); a Cloud
+ *           Scheduler-shaped POST to each `*Tick` function every minute.
+ * A timer never overlaps itself: a firing while the previous run is still going is skipped and the next run is
+ * told it is past due (Azure's timer semantics; EventBridge and Cloud Scheduler runs end within their period).
  * Usage: tsx infra/local/cloud-host.ts <aws|azure|gcp> <port>   (environment: MESHGATE_* as in production)
  */
 import { createServer, type Server } from 'node:http';
@@ -16,8 +20,23 @@ const PLATFORM_SCHEDULE_MS = 60_000;
 
 type Stop = () => void;
 
-function every(ms: number, fire: () => Promise<unknown>): Stop {
-  const run = (): void => void fire().catch((err: unknown) => console.error(JSON.stringify({ level: 'error', event: 'local.timer_failed', error: String(err) })));
+function every(name: string, ms: number, fire: (isPastDue: boolean) => Promise<unknown>): Stop {
+  let running = false;
+  let missed = false;
+  const run = (): void => {
+    if (running) {
+      missed = true;
+      return;
+    }
+    running = true;
+    const isPastDue = missed;
+    missed = false;
+    void fire(isPastDue)
+      .catch((err: unknown) => console.error(JSON.stringify({ level: 'error', event: 'local.timer_failed', timer: name, error: String(err) })))
+      .finally(() => {
+        running = false;
+      });
+  };
   run();
   const timer = setInterval(run, ms);
   return () => clearInterval(timer);
@@ -31,6 +50,7 @@ async function hostAws(port: number): Promise<Stop> {
   type LambdaModule = { handler: LocalLambdaHandler; tick?: (event: unknown, context: Context) => Promise<unknown> };
   const functions: Record<string, LambdaModule> = {
     health: (await import('../../functions/aws/health')) as unknown as LambdaModule,
+    scheduler: (await import('../../functions/aws/scheduler')) as unknown as LambdaModule,
   };
   const route: LocalLambdaHandler = async (event, context) => {
     const name = event.rawPath.split('/')[1] ?? '';
@@ -40,7 +60,7 @@ async function hostAws(port: number): Promise<Stop> {
   };
   const server = await serveAwsHandler(route, port);
   const stops = Object.entries(functions).flatMap(([name, fn]) =>
-    fn.tick ? [every(PLATFORM_SCHEDULE_MS, () => fn.tick!(scheduledEvent(), lambdaContext(`${name}Tick`, PLATFORM_SCHEDULE_MS)))] : [],
+    fn.tick ? [every(`${name}Tick`, PLATFORM_SCHEDULE_MS, () => fn.tick!(scheduledEvent(), lambdaContext(`${name}Tick`, PLATFORM_SCHEDULE_MS)))] : [],
   );
   return () => (stops.forEach((stop) => stop()), server.close());
 }
@@ -57,17 +77,25 @@ async function hostAzure(port: number): Promise<Stop> {
   const server = await serveAzureApp(port);
   const stops = azureRegistrations().flatMap((registration) =>
     registration.kind === 'timer'
-      ? [every(everySeconds(registration.schedule), () => registration.handler({ isPastDue: false }, new InvocationContext({ functionName: registration.name })))]
+      ? [
+          every(registration.name, everySeconds(registration.schedule), (isPastDue) =>
+            registration.handler({ isPastDue }, new InvocationContext({ functionName: registration.name })),
+          ),
+        ]
       : [],
   );
   return () => (stops.forEach((stop) => stop()), server.close());
 }
 
 async function hostGcp(port: number): Promise<Stop> {
-  const exported: Record<string, unknown> = { ...(await import('../../functions/gcp/health')) };
+  const exported: Record<string, unknown> = {
+    ...(await import('../../functions/gcp/health')),
+    ...(await import('../../functions/gcp/scheduler')),
+  };
   const servers = new Map<string, Server>(Object.keys(exported).map((name) => [name, getTestServer(name)]));
   // The Cloud Functions URL of a function is its own host; locally `/<name>/...` reaches function `<name>`,
-  // and `/health` reaches `health` as the cloudfunctions.net URL would.
+  // and `/health` reaches `health` as the cloudfunctions.net URL would (`/scheduler/status` reaches `scheduler`
+  // as `/status`, which its mount path serves as `/scheduler/status`).
   const server = createServer((req, res) => {
     const name = (req.url ?? '/').split(/[/?]/)[1] ?? '';
     const target = servers.get(name);
@@ -79,7 +107,7 @@ async function hostGcp(port: number): Promise<Stop> {
   const stops = [...servers.keys()]
     .filter((name) => name.endsWith('Tick'))
     .map((name) =>
-      every(PLATFORM_SCHEDULE_MS, () =>
+      every(name, PLATFORM_SCHEDULE_MS, () =>
         fetch(`http://127.0.0.1:${port}/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"schedule":"tick"}' }),
       ),
     );
