@@ -58,6 +58,7 @@ import {
   type WriteOp,
 } from '../../core/dns-plan';
 import type { Outcome } from '../../core/outcome';
+import { errorName, fetchRestSend, networkError, outcomeOfError, redact, retryAfter } from '../http/rest-call';
 import type { Clock } from '../../ports/clock';
 import type { AppliedChange, ChangeSet, DnsProvider, DnsRecord, DnsRecordType, Fence } from '../../ports/dns-provider';
 import type { Logger } from '../../ports/logger';
@@ -346,11 +347,7 @@ export class TrafficManagerDnsProvider implements DnsProvider {
   }
 
   private outcomeOf(err: unknown): Outcome<never> {
-    const error = err instanceof MeshgateError ? err : new MeshgateError('internal', String(err), { cause: err });
-    if (!error.retryable) return { status: 'failure', error };
-    const hint = error.details.retryAfterMs;
-    const retryInMs = typeof hint === 'number' ? hint : error.code === 'throttled' ? this.throttleRetryMs : this.unavailableRetryMs;
-    return { status: 'retryable', error, retryInMs };
+    return outcomeOfError(err, { throttleRetryMs: this.throttleRetryMs, unavailableRetryMs: this.unavailableRetryMs });
   }
 
   private invalid(problems: string[]): Outcome<never> {
@@ -369,22 +366,7 @@ export function createTrafficManagerDnsProvider(config: TrafficManagerClientConf
 
 /** The real {@link TrafficManagerApi}: one fetch per call (Node's global fetch by default), bounded by the request's timeout. */
 export function fetchTrafficManagerApi(fetchFn: typeof fetch = globalThis.fetch): TrafficManagerApi {
-  return {
-    async send(req) {
-      const res = await fetchFn(req.url, {
-        method: req.method,
-        headers: req.headers,
-        ...(req.body === undefined ? {} : { body: req.body }),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(req.timeoutMs),
-      });
-      const headers: Record<string, string> = {};
-      res.headers.forEach((value, key) => {
-        headers[key.toLowerCase()] = value;
-      });
-      return { status: res.status, headers, body: await res.text() };
-    },
-  };
+  return { send: fetchRestSend(fetchFn) };
 }
 
 // ---- mapping ----
@@ -531,34 +513,5 @@ function armError(body: string): { code?: string; message?: string } {
 }
 
 /** Retry-After in ms: delta-seconds or an HTTP date. */
-export function retryAfter(value: string | undefined, now: number): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1_000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'TimeoutError']);
-
-/** The socket error code (ECONNREFUSED...) or timeout name behind a fetch error ("fetch failed" wraps it in `cause`). */
-function errorName(err: unknown): string {
-  let current: unknown = err;
-  for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth += 1) {
-    const e = current as { code?: unknown; name?: unknown; cause?: unknown };
-    if (typeof e.code === 'string') return e.code;
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') return e.name;
-    current = e.cause;
-  }
-  const e = (err ?? {}) as { name?: unknown; message?: unknown };
-  return typeof e.name === 'string' ? e.name : String(e.message ?? err);
-}
-
-function networkError(err: unknown, operation: string, token: string): MeshgateError {
-  const name = errorName(err);
-  const message = redact(err instanceof Error ? err.message : String(err), token);
-  return new MeshgateError(TIMEOUT_CODES.has(name) ? 'timeout' : 'unavailable', `${operation}: ${name}: ${message}`, { retryable: true, details: { network: name } });
-}
-
-const redact = (text: string, secret: string): string => (secret.length >= 4 ? text.split(secret).join('[redacted]') : text);
 
 const pathOf = (url: string): string => new URL(url).pathname;
