@@ -27,6 +27,7 @@ import {
   type WriteOp,
 } from '../../core/dns-plan';
 import type { Outcome } from '../../core/outcome';
+import { outcomeOfError } from '../http/rest-call';
 import type { Clock } from '../../ports/clock';
 import type { AppliedChange, ChangeSet, DnsProvider, DnsRecord, DnsRecordType, Fence } from '../../ports/dns-provider';
 import {
@@ -209,10 +210,9 @@ export class Route53DnsProvider implements DnsProvider {
     return [...found.values()].sort(compareRecords);
   }
 
+  /** toError reads no Retry-After hint, so a retryable error waits the default delay for its code. */
   private classify(err: unknown, operation: string): Outcome<never> {
-    const error = this.toError(err, operation);
-    if (!error.retryable) return { status: 'failure', error };
-    return { status: 'retryable', error, retryInMs: error.code === 'throttled' ? this.throttleRetryMs : this.unavailableRetryMs };
+    return outcomeOfError(this.toError(err, operation), { throttleRetryMs: this.throttleRetryMs, unavailableRetryMs: this.unavailableRetryMs });
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * The three Route 53 calls the DNS provider makes, over Route 53's REST/XML API (2013-04-01) on the runtime's
- * global `fetch`, signed with AWS Signature Version 4 (sigv4.ts; service `route53`, region `us-east-1`):
+ * global `fetch` (one bounded call per request through rest-call.ts, redirects not followed), signed with AWS
+ * Signature Version 4 (sigv4.ts; service `route53`, region `us-east-1`):
  * none of @aws-sdk/client-route-53 (@smithy/core, XML builder/parser packages) in the bundle or in module init.
  * API reference: https://docs.aws.amazon.com/Route53/latest/APIReference/
  *
@@ -18,6 +19,7 @@
  * the per-request deadline (abort) reject with {@link Route53NetworkError} (fetch's error as `cause`). Unresolvable credentials reject with
  * {@link Route53RestError} `CredentialsError` (status 0).
  */
+import { fetchRestSend, redact, type RestRequest, type RestResponse } from '../http/rest-call';
 import { encodeRfc3986, signRequest, type AwsCredentials, type AwsCredentialsProvider } from './sigv4';
 
 export type { AwsCredentials, AwsCredentialsProvider } from './sigv4';
@@ -158,7 +160,7 @@ export class Route53RestApi implements Route53Api {
   private readonly region: string;
   private readonly credentials: AwsCredentialsProvider;
   private readonly timeoutMs: number;
-  private readonly fetchApi: typeof fetch;
+  private readonly send: (request: RestRequest) => Promise<RestResponse>;
   private readonly now: () => Date;
 
   constructor(options: Route53RestApiOptions) {
@@ -168,7 +170,7 @@ export class Route53RestApi implements Route53Api {
     this.region = options.region ?? 'us-east-1';
     this.credentials = options.credentials;
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.fetchApi = options.fetch ?? globalThis.fetch;
+    this.send = fetchRestSend(options.fetch);
     this.now = options.now ?? (() => new Date());
   }
 
@@ -216,15 +218,13 @@ export class Route53RestApi implements Route53Api {
       { region: this.region, service: 'route53' },
       this.now(),
     );
-    const signal = this.timeoutMs > 0 ? AbortSignal.timeout(this.timeoutMs) : undefined;
-    let response: Response;
-    let text: string;
+    let response: RestResponse;
     try {
-      response = await this.fetchApi(url, { method, headers, ...(method === 'POST' ? { body } : {}), ...(signal ? { signal } : {}) });
-      text = await response.text();
+      response = await this.send({ method, url, headers, ...(method === 'POST' ? { body } : {}), timeoutMs: this.timeoutMs });
     } catch (err) {
       throw new Route53NetworkError(err);
     }
+    const text = response.body;
     if (text.length > MAX_RESPONSE_BYTES) throw new Route53RestError('ResponseTooLarge', response.status, `answer larger than ${MAX_RESPONSE_BYTES} bytes`);
     let root: XmlNode | undefined;
     try {
@@ -232,7 +232,7 @@ export class Route53RestApi implements Route53Api {
     } catch {
       root = undefined;
     }
-    if (response.ok) {
+    if (response.status >= 200 && response.status < 300) {
       if (root === undefined) throw new Route53RestError('MalformedResponse', response.status, 'answer is not XML');
       return root;
     }
@@ -341,8 +341,8 @@ function changeInfoOf(root: XmlNode): ChangeInfoOutput {
 }
 
 /** The error for a non-2xx answer: AWS code, first line of the message(s), secrets redacted. */
-function errorOf(response: Response, root: XmlNode | undefined, credentials: AwsCredentials): Route53RestError {
-  const clean = (text: string): string => redact(text.trim().split('\n')[0] ?? '', credentials).slice(0, MAX_MESSAGE_LENGTH);
+function errorOf(response: RestResponse, root: XmlNode | undefined, credentials: AwsCredentials): Route53RestError {
+  const clean = (text: string): string => redactCredentials(text.trim().split('\n')[0] ?? '', credentials).slice(0, MAX_MESSAGE_LENGTH);
   let code: string | undefined;
   let message = '';
   let messages: string[] = [];
@@ -355,17 +355,13 @@ function errorOf(response: Response, root: XmlNode | undefined, credentials: Aws
     code = textOf(error, 'Code');
     message = clean(textOf(error, 'Message') ?? '');
   }
-  if (!code) code = (response.headers.get('x-amzn-errortype') ?? '').split(':')[0] || undefined;
+  if (!code) code = (response.headers['x-amzn-errortype'] ?? '').split(':')[0] || undefined;
   const name = code && /^[A-Za-z0-9._-]{1,100}$/.test(code) ? code : `Http${response.status}`;
   return new Route53RestError(name, response.status, message || `HTTP ${response.status}`, messages);
 }
 
-function redact(text: string, credentials: AwsCredentials): string {
-  let out = text;
-  for (const secret of [credentials.secretAccessKey, credentials.sessionToken]) {
-    if (secret) out = out.split(secret).join('[redacted]');
-  }
-  return out;
+function redactCredentials(text: string, credentials: AwsCredentials): string {
+  return [credentials.secretAccessKey, credentials.sessionToken].reduce((out: string, secret) => (secret ? redact(out, secret) : out), text);
 }
 
 // ---- a minimal XML reader -------------------------------------------------------------------------------------

@@ -512,6 +512,4 @@ function armError(body: string): { code?: string; message?: string } {
   }
 }
 
-/** Retry-After in ms: delta-seconds or an HTTP date. */
-
 const pathOf = (url: string): string => new URL(url).pathname;

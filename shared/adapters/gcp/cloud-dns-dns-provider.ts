@@ -632,5 +632,3 @@ function parseJson<T>(body: string, operation: string): T {
     throw new MeshgateError('internal', `cloud-dns ${operation}: the answer is not a JSON object`, { cause: err });
   }
 }
-
-/** Retry-After in ms: delta-seconds or an HTTP date. */

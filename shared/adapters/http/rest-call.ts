@@ -1,5 +1,5 @@
 /**
- * Plumbing shared by the adapters that call a cloud's REST API through fetch (Traffic Manager, Cloud DNS):
+ * Plumbing shared by the adapters that call a cloud's REST API through fetch (Traffic Manager, Cloud DNS, Route 53):
  * one bounded fetch per call, Retry-After parsing, network-error classification with secret redaction, and
  * the mapping of a thrown MeshgateError onto an Outcome.
  */
@@ -11,6 +11,7 @@ export interface RestRequest {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
+  /** Deadline in ms; 0 = none. */
   readonly timeoutMs: number;
 }
 
@@ -21,7 +22,7 @@ export interface RestResponse {
   readonly body: string;
 }
 
-/** One fetch per call (Node's global fetch by default), bounded by the request's timeout; never follows redirects. */
+/** One fetch per call (Node's global fetch by default), bounded by the request's deadline; never follows redirects. */
 export function fetchRestSend(fetchFn: typeof fetch = globalThis.fetch): (request: RestRequest) => Promise<RestResponse> {
   return async (req) => {
     const res = await fetchFn(req.url, {
@@ -29,7 +30,7 @@ export function fetchRestSend(fetchFn: typeof fetch = globalThis.fetch): (reques
       headers: req.headers,
       ...(req.body === undefined ? {} : { body: req.body }),
       redirect: 'manual',
-      signal: AbortSignal.timeout(req.timeoutMs),
+      ...(req.timeoutMs > 0 ? { signal: AbortSignal.timeout(req.timeoutMs) } : {}),
     });
     const headers: Record<string, string> = {};
     res.headers.forEach((value, key) => {
