@@ -32,6 +32,7 @@ export function crossFieldIssues(config: Raw): CrossFieldIssue[] {
     ...peerIssues(config),
     ...dnsIssues(config.dns),
     ...healthIssues(config.health),
+    ...routerIssues(config),
     ...replicationIssues(config),
   ];
 }
@@ -124,6 +125,12 @@ function healthIssues(health: Raw['health']): CrossFieldIssue[] {
     issues.push(issue(kept, reason, kept, field('failure_threshold'), field('recovery_threshold')));
   }
   return issues;
+}
+
+function routerIssues(config: Raw): CrossFieldIssue[] {
+  if (config.router.http_prefixes.length === 0 || config.backends.some((b) => b.transport === 'http')) return [];
+  const transports = config.backends.map((_, index): ConfigPath => ['backends', index, 'transport']);
+  return [issue(['router', 'http_prefixes'], 'no backend has transport http to serve these prefixes', ['router', 'http_prefixes'], ...transports)];
 }
 
 function replicationIssues(config: Raw): CrossFieldIssue[] {

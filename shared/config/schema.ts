@@ -4,6 +4,7 @@
  * camelCased `MeshgateConfig` or throws one `validation` error listing every problem as `<path>: <reason>`.
  */
 import { z } from 'zod';
+import { STRATEGY_NAMES, type StrategyName } from '../core/routing/types';
 import {
   awsAccountId,
   cloudDnsZoneName,
@@ -127,6 +128,42 @@ const replication = z
   })
   .strict();
 
+/** An absolute request path; prefixes end with `/` unless they are a whole path. */
+const requestPath = z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, "expected a path starting with '/'");
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name')
+  .transform((name) => name.toLowerCase());
+
+const router = z
+  .object({
+    strategy: z.enum(STRATEGY_NAMES as [StrategyName, ...StrategyName[]]).default('weighted'),
+    mcp_path: requestPath.default('/mcp'),
+    http_prefixes: z.array(requestPath).default([]),
+    max_body_bytes: integer(1, 100 * 1024 * 1024).default(1024 * 1024),
+    request_timeout_ms: integer(1).default(60_000),
+    response_idle_timeout_ms: integer(0).default(300_000),
+    deadline_header: headerName.default('x-meshgate-timeout-ms'),
+    max_client_timeout_ms: integer(1).default(300_000),
+    max_attempts: integer(1, 10).default(3),
+    retry_rpc_methods_after_send: z.array(nonEmpty).default([]),
+    sse_keep_alive_ms: integer(0).default(15_000),
+    unknown_session: z.enum(['forward', 'not_found']).default('forward'),
+    fail_open: z.boolean().default(true),
+    forwarded_headers: z.boolean().default(true),
+    client_key_header: headerName.default('x-meshgate-client-key'),
+    affinity_cache_size: integer(1).default(100_000),
+    session_ttl_seconds: integer(1).default(86_400),
+    affinity_lookup_timeout_ms: integer(1).default(300),
+    latency_budget_ms: integer(1).optional(),
+    refresh_seconds: integer(1).default(5),
+    upstream: z
+      .object({ connections: integer(1, 4096).default(128), connect_timeout_ms: integer(1).default(2000) })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 const multiCloudFields = z
   .object({
     enabled: z.boolean().default(true),
@@ -137,6 +174,7 @@ const multiCloudFields = z
     health: health.default({}),
     replication: replication.default({}),
     peers: z.object({ aws: httpUrl.optional(), azure: httpUrl.optional(), gcp: httpUrl.optional() }).strict().default({}),
+    router: router.default({}),
   })
   .strict();
 

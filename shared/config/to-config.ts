@@ -8,6 +8,7 @@ import type {
   HealthConfig,
   MeshgateConfig,
   ProvidersConfig,
+  RouterConfig,
 } from './types';
 
 type Raw = RawMultiCloud;
@@ -29,6 +30,7 @@ export function toMeshgateConfig(raw: Raw, source: string, quorums: Quorums): Me
     health: toHealth(raw.health),
     replication: { ...quorums, consistency: raw.replication.consistency },
     peers: raw.peers,
+    router: toRouter(raw.router),
   };
 }
 
@@ -100,5 +102,31 @@ function toHealth(raw: Raw['health']): HealthConfig {
     holdDownSeconds: raw.hold_down_seconds,
     heartbeatTtlSeconds: raw.heartbeat_ttl_seconds,
     observationsKept: raw.observations_kept,
+  };
+}
+
+function toRouter(raw: Raw['router']): RouterConfig {
+  return {
+    strategy: raw.strategy,
+    mcpPath: raw.mcp_path,
+    httpPrefixes: raw.http_prefixes,
+    maxBodyBytes: raw.max_body_bytes,
+    requestTimeoutMs: raw.request_timeout_ms,
+    responseIdleTimeoutMs: raw.response_idle_timeout_ms,
+    deadlineHeader: raw.deadline_header,
+    maxClientTimeoutMs: raw.max_client_timeout_ms,
+    maxAttempts: raw.max_attempts,
+    retryRpcMethodsAfterSend: raw.retry_rpc_methods_after_send,
+    sseKeepAliveMs: raw.sse_keep_alive_ms,
+    unknownSession: raw.unknown_session,
+    failOpen: raw.fail_open,
+    forwardedHeaders: raw.forwarded_headers,
+    clientKeyHeader: raw.client_key_header,
+    affinityCacheSize: raw.affinity_cache_size,
+    sessionTtlSeconds: raw.session_ttl_seconds,
+    affinityLookupTimeoutMs: raw.affinity_lookup_timeout_ms,
+    latencyBudgetMs: raw.latency_budget_ms,
+    refreshSeconds: raw.refresh_seconds,
+    upstream: { connections: raw.upstream.connections, connectTimeoutMs: raw.upstream.connect_timeout_ms },
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { CloudName } from '../ports/cloud-provider';
 import type { Consistency } from '../ports/state-store';
+import type { StrategyName } from '../core/routing/types';
 
 export type { CloudName, Consistency };
 
@@ -96,6 +97,41 @@ export interface ReplicationConfig {
   readonly consistency: Readonly<Record<string, Consistency>>;
 }
 
+/** The router function: what it serves, how it picks and forwards. Defaults match `RouterOptions`. */
+export interface RouterConfig {
+  readonly strategy: StrategyName;
+  /** Path of the MCP endpoint, e.g. `/mcp`. */
+  readonly mcpPath: string;
+  /** Path prefixes proxied as plain HTTP to `http` backends; empty: every other path is 404. */
+  readonly httpPrefixes: readonly string[];
+  readonly maxBodyBytes: number;
+  readonly requestTimeoutMs: number;
+  /** 0 = no limit on the silence between body chunks of a POST's answer. */
+  readonly responseIdleTimeoutMs: number;
+  /** Lower-case request header carrying the client's budget in ms. */
+  readonly deadlineHeader: string;
+  readonly maxClientTimeoutMs: number;
+  readonly maxAttempts: number;
+  /** JSON-RPC methods safe to resend after they may have reached a backend. */
+  readonly retryRpcMethodsAfterSend: readonly string[];
+  /** 0 = no keep-alive comments. */
+  readonly sseKeepAliveMs: number;
+  readonly unknownSession: 'forward' | 'not_found';
+  readonly failOpen: boolean;
+  readonly forwardedHeaders: boolean;
+  /** Lower-case request header whose value keys rollouts and flags. */
+  readonly clientKeyHeader: string;
+  readonly affinityCacheSize: number;
+  readonly sessionTtlSeconds: number;
+  readonly affinityLookupTimeoutMs: number;
+  /** Latency budget of the `cost` strategy. */
+  readonly latencyBudgetMs?: number;
+  /** How often the router re-reads health observations and the stored rollout/flags. */
+  readonly refreshSeconds: number;
+  /** Keep-alive pool per backend origin. */
+  readonly upstream: { readonly connections: number; readonly connectTimeoutMs: number };
+}
+
 /** Base URL of each cloud's function set, used for peer health probes. */
 export type PeersConfig = Readonly<Partial<Record<CloudName, string>>>;
 
@@ -110,6 +146,7 @@ export interface MeshgateConfig {
   readonly health: HealthConfig;
   readonly replication: ReplicationConfig;
   readonly peers: PeersConfig;
+  readonly router: RouterConfig;
 }
 
 /** The clouds that have a provider section, in the fixed order aws, azure, gcp. */
