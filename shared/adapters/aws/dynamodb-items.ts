@@ -1,12 +1,22 @@
 /**
- * The DynamoDB item layout and table schema shared by the SDK adapter (dynamodb-key-value-store.ts) and the
- * fetch-based one (dynamodb-rest-key-value-store.ts), so either reads what the other wrote. No SDK imports: the
- * attribute values here are plain DynamoDB JSON, which is also what the SDK's low-level client takes.
+ * The DynamoDB table design shared by the SDK adapter (dynamodb-key-value-store.ts) and the fetch-based one
+ * (dynamodb-rest-key-value-store.ts), so either reads what the other wrote. This is the one description of it;
+ * the adapters describe only how they talk to DynamoDB. No SDK imports: the attribute values here are plain
+ * DynamoDB JSON, which is also what the SDK's low-level client takes.
  *
- * Table: partition key `pk` (S) = {@link partitionOf}(key), sort key `sk` (S) = the full key, on-demand capacity.
+ * Table: partition key `pk` (S) = {@link partitionOf}(key) (the text up to and including the first `/`, or the
+ * whole key), sort key `sk` (S) = the full key, on-demand capacity. All keys under one first segment share a
+ * partition key (an item collection): fine for control-plane volumes.
  * Items: `pk`, `sk`, `version` (S), `value` (S, JSON text), `deleted` (BOOL), `expiresAt` (N, only when set).
  * Conditions: `absent` = `attribute_not_exists(pk)`, `version` = `#version = :v`, `older` =
- * `attribute_not_exists(pk) OR #version < :v`.
+ * `attribute_not_exists(pk) OR #version < :v` (versions are printable ASCII, so DynamoDB's byte-wise string
+ * comparison matches the port's); a versioned delete is conditional on `#version = :v`.
+ * Listing: DynamoDB cannot query a hash key by prefix, so
+ * - `list(prefix)` with a `/` in the prefix is a strongly consistent Query on one partition with
+ *   `begins_with(sk, :prefix)`, in sort-key order (UTF-8 bytes), paginated until `limit` or the end;
+ * - `list(prefix)` without `/` (e.g. `meshgate` or ``) may span partitions and falls back to a consistent Scan
+ *   with a `begins_with` filter, paginated fully and sorted by the adapter. Scans read the whole table: keep prefixes
+ *   that include a `/` on hot paths.
  */
 import type { ErrorCode } from '../../core/errors';
 import type { PutCondition, VersionedRecord } from '../../ports/key-value-store';

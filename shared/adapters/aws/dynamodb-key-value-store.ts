@@ -1,20 +1,8 @@
 /**
- * {@link KeyValueStore} on one DynamoDB table (low-level client, conditional expressions).
- *
- * Table design: partition key `pk` = {@link partitionOf}(key) (the text up to and including the first `/`, or
- * the whole key), sort key `sk` = the full key. DynamoDB cannot query a hash key by prefix, so:
- * - `list(prefix)` with a `/` in the prefix is a strongly consistent Query on one partition with
- *   `begins_with(sk, prefix)`, in sort-key order (UTF-8 bytes), paginated until `limit` or the end;
- * - `list(prefix)` without `/` (e.g. `meshgate` or ``) may span partitions and falls back to a consistent Scan
- *   with a `begins_with` filter, paginated fully and sorted here. Scans read the whole table: keep prefixes
- *   that include a `/` on hot paths.
- * All keys under one first segment share a partition key (an item collection): fine for control-plane volumes.
- *
- * Items: `pk`, `sk`, `version` (S), `value` (S, JSON text), `deleted` (BOOL), `expiresAt` (N, only when set).
- * Conditions: `absent` = `attribute_not_exists(pk)`, `version` = `#version = :v`, `older` =
- * `attribute_not_exists(pk) OR #version < :v` (versions are printable ASCII, so DynamoDB's byte-wise string
- * comparison matches the port's). Nothing here loops on failures: retries are the caller's decorator; the SDK's
- * own attempts are capped (`maxAttempts`, default 2) and time-boxed so a dead endpoint fails fast.
+ * {@link KeyValueStore} on one DynamoDB table through the SDK's low-level client (GetItem, PutItem, DeleteItem,
+ * Query, Scan with conditional expressions). Table, items, conditions and how `list` reads are described once, in
+ * dynamodb-items.ts. Nothing here loops on failures: retries are the caller's decorator; the SDK's own attempts
+ * are capped (`maxAttempts`, default 2) and time-boxed so a dead endpoint fails fast.
  */
 import {
   ConditionalCheckFailedException,

@@ -3,19 +3,15 @@
  * signed with AWS Signature Version 4 (sigv4.ts, node:crypto): none of @aws-sdk/client-dynamodb's ~450 KB
  * (@smithy/core, nested clients, bowser) in the bundle or in module init.
  *
- * Items and table are the SDK adapter's (dynamodb-key-value-store.ts, layout in dynamodb-items.ts), so either
- * adapter reads what the other wrote: `pk` = {@link partitionOf}(key) (HASH), `sk` = key (RANGE), `version`,
- * `value` (JSON text), `deleted`, `expiresAt`.
+ * Table, items, conditions and how `list` reads are the SDK adapter's (dynamodb-key-value-store.ts), described
+ * once in dynamodb-items.ts, so either adapter reads what the other wrote.
  *
  * Calls: `POST /` with `Content-Type: application/x-amz-json-1.0` and `X-Amz-Target: DynamoDB_20120810.<Op>`, all
  * under the store's deadline (the request is aborted when it passes):
  * - get: GetItem, strongly consistent;
- * - put: PutItem, with `absent` = `attribute_not_exists(pk)`, `version` = `#version = :v`, `older` =
- *   `attribute_not_exists(pk) OR #version < :v`; a failed condition returns the old item (`ALL_OLD`), which is
- *   re-checked so the message says what was found; versioned deletes: DeleteItem with `#version = :v`;
- * - list: a prefix with a `/` is a consistent Query on one partition, `begins_with(sk, :prefix)`, in sort-key
- *   order, paged with `ExclusiveStartKey` until `limit`; any other prefix is a consistent Scan with a
- *   `begins_with` filter, read to the end and sorted here.
+ * - put: PutItem with the layout's condition; a failed condition returns the old item (`ALL_OLD`), which is
+ *   re-checked so the message says what was found; versioned deletes: DeleteItem;
+ * - list: Query or Scan as the layout says, paged with `ExclusiveStartKey`.
  *
  * Errors come from the JSON body's `__type` (text after `#`): ConditionalCheckFailedException → `conflict`;
  * ProvisionedThroughputExceeded/Throttling/RequestLimitExceeded → `throttled`; ResourceNotFoundException →
