@@ -10,13 +10,8 @@
  * {@link ReadCompareWriteKeyValueStore} instead: it implements `put`/`delete` conditions as read, compare, then
  * a write guarded by the store's own optimistic token (ETag, update time), and only asks for those primitives.
  *
- * Limits every store enforces identically (the tightest backend decides):
- * - key: 1-512 UTF-16 characters, at most 1024 UTF-8 bytes (DynamoDB's sort-key limit), no control characters,
- *   no unpaired surrogates;
- * - version: 1-128 printable ASCII characters, so that string comparison means the same in JavaScript, DynamoDB
- *   (UTF-8 bytes), Cosmos DB and Firestore;
- * - value: JSON (finite numbers, plain objects, dense arrays), at most {@link MAX_VALUE_BYTES} once serialised;
- * - a tombstone (`deleted: true`) carries `value: null`; `expiresAt` is a non-negative integer (epoch ms).
+ * The limits every store enforces identically are the port's, documented on {@link VersionedRecord} and
+ * {@link KeyValueStore}; the constants below are their one definition in code.
  */
 import { createHash } from 'node:crypto';
 import { MeshgateError, isMeshgateError, type ErrorCode } from '../../core/errors';
