@@ -66,6 +66,8 @@ export function buildSchedulerService({ config, runtime, store, clock, logger }:
       holdDownMs: config.health.holdDownSeconds * 1000,
       // Three probe intervals: an observer that stopped probing (its cloud is gone) stops counting.
       staleAfterMs: 3 * config.health.probeIntervalSeconds * 1000,
+      // Six probe intervals: targets that one event takes out are detected up to about two intervals apart.
+      failOpenWindowMs: 6 * config.health.probeIntervalSeconds * 1000,
     },
     tuning: { scheduleSeconds: SCHEDULE_SECONDS[runtime.cloud] ?? 60 },
   });

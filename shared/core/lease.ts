@@ -23,7 +23,10 @@ export type LeaseRecord = {
 };
 
 export interface LeaseConfig {
-  /** Lease duration. Default 15 s. */
+  /**
+   * Lease duration. Default 12 s: after a leader dies, a follower that retries at expiry takes over within
+   * `leaseMs - (time since the last renewal)`, so 7-12 s, keeping takeover plus the first reconcile under 15 s.
+   */
   readonly leaseMs: number;
   /** The holder renews this long after its last write. Default 5 s. */
   readonly renewEveryMs: number;
@@ -33,7 +36,7 @@ export interface LeaseConfig {
   readonly safetyMs: number;
 }
 
-export const DEFAULT_LEASE_CONFIG: LeaseConfig = Object.freeze({ leaseMs: 15_000, renewEveryMs: 5_000, maxSkewMs: 1_000, safetyMs: 1_000 });
+export const DEFAULT_LEASE_CONFIG: LeaseConfig = Object.freeze({ leaseMs: 12_000, renewEveryMs: 5_000, maxSkewMs: 1_000, safetyMs: 1_000 });
 
 /** Validates a config; throws `MeshgateError('validation')`. The holder must be able to renew before it must stop. */
 export function validateLeaseConfig(config: LeaseConfig): void {

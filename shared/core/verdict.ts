@@ -13,8 +13,13 @@
  *   during the ramp sends the target back to DOWN and restarts the hold-down: no flapping.
  * - Desired weight = configured weight × ramp fraction (UP 1, DOWN 0), rounded, never rounded down to 0 while
  *   the fraction is positive.
- * - Fail open: when no target would get any weight, the previous last-known-good weights are kept (configured
- *   weights when there are none) and `allDown` is set so the caller alerts. Weights are never all zero.
+ * - Fail open: when no target would get any weight, `allDown` is set so the caller alerts, and weights are never
+ *   all zero. Targets a quorum of observers currently reports healthy (held back only by their hold-down) get
+ *   their configured weight: traffic goes where it is seen to work. When no target is seen healthy, DNS keeps the
+ *   weights from before the outage began: the last known good weights, with every target that went DOWN within
+ *   `failOpenWindowMs` before everything looked down given back the fraction it had just before. Targets rarely
+ *   cross the threshold in the same evaluation, so without this the first one detected would stay at 0 although
+ *   the same event took out all of them. Configured weights when nothing else is known.
  *
  * Pure and deterministic: the caller passes `now`; the state is plain JSON so it can be stored as it is.
  */
@@ -47,6 +52,8 @@ export type TargetState = {
   readonly downSince: number | null;
   /** Epoch ms of the latest evaluation in which a quorum reported failures (starts the hold-down). */
   readonly lastFailureAt: number | null;
+  /** Ramp fraction the target had just before its latest transition to DOWN (fail open restores it). */
+  readonly fractionBeforeDown: number | null;
 };
 
 /** Verdict state across evaluations. JSON-safe. */
@@ -78,6 +85,11 @@ export interface VerdictConfig {
   readonly ramp: readonly number[];
   /** Time spent at each ramp stage. Default 30 s. */
   readonly rampDwellMs: number;
+  /**
+   * Fail open: targets that went DOWN this long before every target looked down count as part of the same outage
+   * and get their pre-outage weight back. Default 30 s (two probe intervals of detection spread, with margin).
+   */
+  readonly failOpenWindowMs: number;
 }
 
 export const DEFAULT_VERDICT_CONFIG: VerdictConfig = Object.freeze({
@@ -89,6 +101,7 @@ export const DEFAULT_VERDICT_CONFIG: VerdictConfig = Object.freeze({
   staleAfterMs: 15_000,
   ramp: Object.freeze([0.1, 0.5]),
   rampDwellMs: 30_000,
+  failOpenWindowMs: 30_000,
 });
 
 export interface VerdictInput {
@@ -152,7 +165,7 @@ export function validateVerdictConfig(config: VerdictConfig): void {
   for (const field of ['failureThreshold', 'successThreshold', 'rampFailureThreshold'] as const) {
     if (!Number.isInteger(config[field]) || config[field] < 1) fail(field, 'must be an integer >= 1');
   }
-  for (const field of ['holdDownMs', 'staleAfterMs', 'rampDwellMs'] as const) {
+  for (const field of ['holdDownMs', 'staleAfterMs', 'rampDwellMs', 'failOpenWindowMs'] as const) {
     if (!Number.isFinite(config[field]) || config[field] < 0) fail(field, 'must be a non-negative number');
   }
   config.ramp.forEach((f, i) => {
@@ -200,15 +213,17 @@ const upState = (now: number, prev?: TargetState): TargetState => ({
   stageSince: null,
   downSince: prev?.downSince ?? null,
   lastFailureAt: prev?.lastFailureAt ?? null,
+  fractionBeforeDown: prev?.fractionBeforeDown ?? null,
 });
 
-const downState = (now: number): TargetState => ({
+const downState = (now: number, fractionBeforeDown: number): TargetState => ({
   phase: 'DOWN',
   since: now,
   rampStage: null,
   stageSince: null,
   downSince: now,
   lastFailureAt: now,
+  fractionBeforeDown,
 });
 
 /** One target's next state; `reason` is set when the phase or ramp stage changed. */
@@ -216,7 +231,7 @@ function step(prev: TargetState, votes: Votes, now: number, config: VerdictConfi
   const q = config.quorum;
   switch (prev.phase) {
     case 'UP':
-      if (votes.failing >= q) return { next: downState(now), reason: `${votes.failing} observers report >= ${config.failureThreshold} consecutive failures` };
+      if (votes.failing >= q) return { next: downState(now, 1), reason: `${votes.failing} observers report >= ${config.failureThreshold} consecutive failures` };
       return { next: prev };
     case 'DOWN': {
       if (votes.anyFailing >= q) return { next: { ...prev, lastFailureAt: Math.max(now, prev.lastFailureAt ?? now) } };
@@ -231,7 +246,7 @@ function step(prev: TargetState, votes: Votes, now: number, config: VerdictConfi
       return { next: prev };
     }
     case 'RECOVERING': {
-      if (votes.anyFailing >= q) return { next: downState(now), reason: `${votes.anyFailing} observers report failures during the ramp` };
+      if (votes.anyFailing >= q) return { next: downState(now, fractionOf(prev, config)), reason: `${votes.anyFailing} observers report failures during the ramp` };
       const stage = prev.rampStage ?? 0;
       const stageSince = prev.stageSince ?? prev.since;
       if (votes.healthy >= q && now - stageSince >= config.rampDwellMs) {
@@ -286,10 +301,29 @@ export function decideVerdict(input: VerdictInput, config: VerdictConfig = DEFAU
   if (serving) {
     return { state: { targets: states, lastKnownGood: computed }, weights: computed, allDown: false, targets: verdicts, transitions };
   }
-  const lastGood = input.previous?.lastKnownGood ?? null;
-  const kept: Record<string, number> = {};
-  for (const t of input.targets) kept[t.id] = lastGood?.[t.id] ?? 0;
-  const keptServes = Object.values(kept).some((w) => w > 0);
-  const weights: Record<string, number> = keptServes ? kept : Object.fromEntries(input.targets.map((t) => [t.id, rampedWeight(t.weight, 1)]));
+  const weights = failOpenWeights(input, verdicts, config);
   return { state: { targets: states, lastKnownGood: weights }, weights, allDown: true, targets: verdicts, transitions };
+}
+
+/**
+ * Weights while every target looks down (see the module notes): targets a quorum sees healthy; else the weights
+ * from before the outage began; else the configured ones. Kept as the next last-known-good, so fail open holds
+ * steady for as long as the outage lasts.
+ */
+function failOpenWeights(input: VerdictInput, verdicts: readonly TargetVerdict[], config: VerdictConfig): Record<string, number> {
+  const configured = (t: VerdictTarget): number => rampedWeight(t.weight, 1);
+  const seenHealthy = new Set(verdicts.filter((v) => v.votes.healthy >= config.quorum).map((v) => v.id));
+  if (input.targets.some((t) => seenHealthy.has(t.id) && t.weight > 0)) {
+    return Object.fromEntries(input.targets.map((t) => [t.id, seenHealthy.has(t.id) ? configured(t) : 0]));
+  }
+  const lastGood = input.previous?.lastKnownGood ?? null;
+  const beforeOutage = (t: VerdictTarget): number => {
+    const prev = input.previous?.targets[t.id];
+    const wentDownJustNow = prev?.phase === 'DOWN' && prev.downSince !== null && input.now - prev.downSince <= config.failOpenWindowMs;
+    if (wentDownJustNow && prev.fractionBeforeDown !== null) return rampedWeight(t.weight, prev.fractionBeforeDown);
+    return lastGood?.[t.id] ?? 0;
+  };
+  const kept = Object.fromEntries(input.targets.map((t) => [t.id, beforeOutage(t)]));
+  if (Object.values(kept).some((w) => w > 0)) return kept;
+  return Object.fromEntries(input.targets.map((t) => [t.id, configured(t)]));
 }

@@ -49,44 +49,58 @@ const MINUTE = 60_000;
 const scheduledEvent = { version: '0', 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-01-01T00:00:00Z', detail: {} };
 
 describe('runSchedulerTick', () => {
-  it('renews the lease and reconciles every 5 s for a minute: 12 sub-ticks, one apply, then one DNS read each', async () => {
+  it('reconciles every 2.5 s and renews the lease every 5 s for a minute: 24 steps, one apply, then one DNS read each', async () => {
     const { clock, store, zone, deps, logger } = setup();
     const state = createSchedulerState(deps);
     const applySpy = jest.spyOn(zone, 'apply');
     const started = clock.now();
     const report = await runSchedulerTick({ ...deps, state }, scheduledEvent, started + MINUTE);
 
-    expect(report).toMatchObject({ subTicks: 12, led: 12, applied: 1, fencedOut: 0, failed: 0, isPastDue: false });
-    // currentTerm + records + apply on the first sub-tick, one records() read on each of the other 11.
-    expect(report.dnsCalls).toBe(3 + 11);
+    expect(report).toMatchObject({ subTicks: 24, led: 24, applied: 1, fencedOut: 0, failed: 0, isPastDue: false });
+    // currentTerm + records + apply on the first step, one records() read on each of the other 23.
+    expect(report.dnsCalls).toBe(3 + 23);
     expect(applySpy).toHaveBeenCalledTimes(1);
     expect(clock.now() - started).toBeLessThanOrEqual(MINUTE - 1_000);
     const lease = parseLeaseRecord((await store.get('scheduler/lease'))?.value);
     expect(lease).toMatchObject({ holder: deps.nodeId, term: 1 });
-    expect(lease.expiresAt).toBe(started + 11 * 5_000 + 15_000);
+    // Written at 0, 5, ..., 55 s (every other step), each time for 12 s.
+    expect(lease.expiresAt).toBe(started + 11 * 5_000 + 12_000);
     expect((await zone.records('mcp.example.test')).map((r) => [r.setId, r.type, r.weight])).toEqual([
       ['aws', 'A', 255],
       ['azure', 'A', 255],
       ['gcp', 'AAAA', 255],
     ]);
-    expect(logger.lines.find((l) => l.fields.event === 'scheduler.tick')).toMatchObject({ level: 'info', fields: { subTicks: 12, led: 12, term: 1 } });
+    expect(logger.lines.find((l) => l.fields.event === 'scheduler.tick')).toMatchObject({ level: 'info', fields: { subTicks: 24, led: 24, term: 1 } });
   });
 
-  it('runs one sub-tick in a 4.5 s Azure run (timer every 5 s), and the next run renews', async () => {
+  it('runs two steps in a 4.5 s Azure run (timer every 5 s), and the next run renews', async () => {
     const { clock, deps } = setup({ tuning: { scheduleSeconds: 5 } });
     const state = createSchedulerState(deps);
     const timer = { isPastDue: true, scheduleStatus: { last: '2026-01-01T00:00:00.000Z' } };
     const first = await runSchedulerTick({ ...deps, state }, timer, clock.now() + 4_500);
-    expect(first).toMatchObject({ subTicks: 1, led: 1, applied: 1, isPastDue: true });
+    expect(first).toMatchObject({ subTicks: 2, led: 2, applied: 1, isPastDue: true });
     clock.advance(5_000);
     const second = await runSchedulerTick({ ...deps, state }, timer, clock.now() + 4_500);
-    expect(second).toMatchObject({ subTicks: 1, led: 1, applied: 0, last: { result: 'in-sync', term: 1 } });
+    expect(second).toMatchObject({ subTicks: 2, led: 2, applied: 0, last: { result: 'in-sync', term: 1 } });
+  });
+
+  it('takes over the moment a live lease held by another node expires, not at its next step', async () => {
+    const { clock, store, deps, zone } = setup();
+    const expiresAt = clock.now() + 3_700;
+    await store.put('scheduler/lease', { holder: 'gcp-europe-west1-0002:scheduler', term: 4, expiresAt }, { expectedVersion: null });
+    const applySpy = jest.spyOn(zone, 'apply');
+    const report = await runSchedulerTick({ ...deps, state: createSchedulerState(deps) }, { scheduleSeconds: 5 }, clock.now() + MINUTE);
+    // Steps at 0 and 2.5 s follow; the retry at expiry + 1 ms takes over with term 5 and reconciles.
+    expect(report).toMatchObject({ subTicks: 3, led: 1, applied: 1, last: { leader: true, term: 5 } });
+    const lease = parseLeaseRecord((await store.get('scheduler/lease'))?.value);
+    expect(lease).toMatchObject({ holder: deps.nodeId, term: 5, expiresAt: expiresAt + 1 + 12_000 });
+    expect(applySpy).toHaveBeenCalledTimes(1);
   });
 
   it('lets a payload shorten the window with scheduleSeconds', async () => {
     const { clock, deps } = setup();
     const report = await runSchedulerTick({ ...deps, state: createSchedulerState(deps) }, { scheduleSeconds: 10 }, clock.now() + MINUTE);
-    expect(report.subTicks).toBe(2);
+    expect(report.subTicks).toBe(4);
   });
 
   it.each([
@@ -113,7 +127,7 @@ describe('runSchedulerTick', () => {
     const { clock, deps, zone } = setup({ tuning: { scheduleSeconds: 10 } });
     jest.spyOn(zone, 'currentTerm').mockRejectedValue(new MeshgateError('unavailable', 'route53: 503'));
     const report = await runSchedulerTick({ ...deps, state: createSchedulerState(deps) }, {}, clock.now() + MINUTE);
-    expect(report).toMatchObject({ subTicks: 2, led: 2, applied: 0, failed: 2 });
+    expect(report).toMatchObject({ subTicks: 4, led: 4, applied: 0, failed: 4 });
   });
 });
 

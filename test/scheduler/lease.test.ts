@@ -13,37 +13,42 @@ import {
   type LeaseRecord,
 } from '../../shared/core/lease';
 
-const cfg = DEFAULT_LEASE_CONFIG; // 15 s lease, renew every 5 s, skew 1 s, safety 1 s
+const cfg: LeaseConfig = { leaseMs: 15_000, renewEveryMs: 5_000, maxSkewMs: 1_000, safetyMs: 1_000 };
 const T0 = 1_700_000_000_000;
 
 describe('decideLease', () => {
+  it('defaults to a 12 s lease renewed every 5 s, so a follower retrying at expiry takes over within 12 s', () => {
+    expect(DEFAULT_LEASE_CONFIG).toEqual({ leaseMs: 12_000, renewEveryMs: 5_000, maxSkewMs: 1_000, safetyMs: 1_000 });
+    expect(decideLease(undefined, 'a', T0)).toMatchObject({ next: { expiresAt: T0 + 12_000 }, actUntil: T0 + 10_000 });
+  });
+
   it('acquires a vacant lease at term 1 (or above any term seen elsewhere)', () => {
-    expect(decideLease(undefined, 'a', T0)).toEqual({ action: 'acquire', next: { holder: 'a', term: 1, expiresAt: T0 + 15_000 }, actUntil: T0 + 13_000 });
+    expect(decideLease(undefined, 'a', T0, cfg)).toEqual({ action: 'acquire', next: { holder: 'a', term: 1, expiresAt: T0 + 15_000 }, actUntil: T0 + 13_000 });
     expect(decideLease(undefined, 'a', T0, cfg, 7)).toMatchObject({ action: 'acquire', next: { term: 8 } });
   });
 
   it('holds its own lease until the renew interval, then renews with the same term', () => {
     const mine: LeaseRecord = { holder: 'a', term: 3, expiresAt: T0 + 15_000 };
-    expect(decideLease(mine, 'a', T0 + 4_999)).toEqual({ action: 'hold', term: 3, actUntil: T0 + 13_000, renewAt: T0 + 5_000 });
-    expect(decideLease(mine, 'a', T0 + 5_000)).toEqual({ action: 'renew', next: { holder: 'a', term: 3, expiresAt: T0 + 20_000 }, actUntil: T0 + 18_000 });
+    expect(decideLease(mine, 'a', T0 + 4_999, cfg)).toEqual({ action: 'hold', term: 3, actUntil: T0 + 13_000, renewAt: T0 + 5_000 });
+    expect(decideLease(mine, 'a', T0 + 5_000, cfg)).toEqual({ action: 'renew', next: { holder: 'a', term: 3, expiresAt: T0 + 20_000 }, actUntil: T0 + 18_000 });
   });
 
   it('takes its own lapsed lease back with a new term (somebody may have acted in between)', () => {
     const mine: LeaseRecord = { holder: 'a', term: 3, expiresAt: T0 };
-    expect(decideLease(mine, 'a', T0)).toMatchObject({ action: 'takeover', next: { holder: 'a', term: 4 } });
+    expect(decideLease(mine, 'a', T0, cfg)).toMatchObject({ action: 'takeover', next: { holder: 'a', term: 4 } });
   });
 
   it("follows someone else's live lease and takes it over only once expired, with term + 1", () => {
     const theirs: LeaseRecord = { holder: 'b', term: 5, expiresAt: T0 + 15_000 };
-    expect(decideLease(theirs, 'a', T0 + 15_000)).toEqual({ action: 'follow', holder: 'b', term: 5, retryAt: T0 + 15_001 });
-    expect(decideLease(theirs, 'a', T0 + 15_001)).toEqual({ action: 'takeover', next: { holder: 'a', term: 6, expiresAt: T0 + 30_001 }, actUntil: T0 + 28_001 });
+    expect(decideLease(theirs, 'a', T0 + 15_000, cfg)).toEqual({ action: 'follow', holder: 'b', term: 5, retryAt: T0 + 15_001 });
+    expect(decideLease(theirs, 'a', T0 + 15_001, cfg)).toEqual({ action: 'takeover', next: { holder: 'a', term: 6, expiresAt: T0 + 30_001 }, actUntil: T0 + 28_001 });
     expect(decideLease(theirs, 'a', T0 + 20_000, cfg, 9)).toMatchObject({ next: { term: 10 } });
   });
 
   it('tells a holder to stop acting at acquiredAt + lease - skew - safety without a renewal', () => {
-    expect(actUntil(T0)).toBe(T0 + 13_000);
-    expect(mustStopActing(T0 + 13_000, T0)).toBe(false);
-    expect(mustStopActing(T0 + 13_001, T0)).toBe(true);
+    expect(actUntil(T0, cfg)).toBe(T0 + 13_000);
+    expect(mustStopActing(T0 + 13_000, T0, cfg)).toBe(false);
+    expect(mustStopActing(T0 + 13_001, T0, cfg)).toBe(true);
   });
 
   it('rejects configs in which the holder could not renew before it must stop', () => {

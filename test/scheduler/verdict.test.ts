@@ -152,18 +152,65 @@ describe('decideVerdict', () => {
     expect(rs.map((r) => phase(r, 'gcp'))).toEqual(['DOWN', 'RECOVERING', 'RECOVERING']);
   });
 
-  it('fails open to the last known good weights when every target is down, and flags it', () => {
+  const everyoneFails = (at: number): ObservationSummary[] => OBSERVERS.flatMap((o) => targets.map((t) => fail(o, t.id, 2, at)));
+
+  it('fails open to the weights from before the outage when every target goes down within the window, and flags it', () => {
+    // gcp crosses the threshold one step before the others: the same outage, so gcp gets its weight back too.
     const rs = run([
       { now: T0, observations: allHealthy(T0, [fail('aws', 'gcp', 2, T0), fail('azure', 'gcp', 2, T0)]) },
-      {
-        now: T0 + 5_000,
-        observations: OBSERVERS.flatMap((o) => targets.map((t) => fail(o, t.id, 2, T0 + 5_000))),
-      },
+      { now: T0 + 5_000, observations: everyoneFails(T0 + 5_000) },
+      { now: T0 + 60_000, observations: everyoneFails(T0 + 60_000) },
     ]);
+    expect(rs[0]?.weights).toEqual({ aws: 100, azure: 100, gcp: 0 });
     expect(rs[1]?.allDown).toBe(true);
     expect(rs[1]?.targets.map((t) => t.state.phase)).toEqual(['DOWN', 'DOWN', 'DOWN']);
     expect(rs[1]?.targets.map((t) => t.weight)).toEqual([0, 0, 0]);
+    expect(rs[1]?.weights).toEqual({ aws: 100, azure: 100, gcp: 100 });
+    // Steady for as long as the outage lasts, after the window has passed too.
+    expect(rs[2]?.allDown).toBe(true);
+    expect(rs[2]?.weights).toEqual({ aws: 100, azure: 100, gcp: 100 });
+  });
+
+  it('restores the ramp fraction a recovering target had when the outage began', () => {
+    const ramped = { ...config, holdDownMs: 0, rampDwellMs: 1_000_000 };
+    const rs = run(
+      [
+        { now: T0, observations: allHealthy(T0, [fail('aws', 'gcp', 2, T0), fail('azure', 'gcp', 2, T0)]) },
+        { now: T0 + 5_000, observations: allHealthy(T0 + 5_000) },
+        { now: T0 + 10_000, observations: everyoneFails(T0 + 10_000).filter((o) => o.target === 'gcp').concat(allHealthy(T0 + 10_000).filter((o) => o.target !== 'gcp')) },
+        { now: T0 + 15_000, observations: everyoneFails(T0 + 15_000) },
+      ],
+      ramped,
+    );
+    expect(rs[1]?.weights).toEqual({ aws: 100, azure: 100, gcp: 10 });
+    expect(phase(rs[2], 'gcp')).toBe('DOWN');
+    expect(rs[3]?.weights).toEqual({ aws: 100, azure: 100, gcp: 10 });
+  });
+
+  it('keeps a target that was down long before the outage at 0 when failing open', () => {
+    const down = allHealthy(T0, [fail('aws', 'gcp', 2, T0), fail('azure', 'gcp', 2, T0), fail('gcp', 'gcp', 2, T0)]);
+    const rs = run([
+      { now: T0, observations: down },
+      { now: T0 + 40_000, observations: allHealthy(T0 + 40_000, [fail('aws', 'gcp', 9, T0 + 40_000), fail('azure', 'gcp', 9, T0 + 40_000)]) },
+      { now: T0 + 45_000, observations: everyoneFails(T0 + 45_000) },
+    ]);
     expect(rs[1]?.weights).toEqual({ aws: 100, azure: 100, gcp: 0 });
+    expect(rs[2]?.allDown).toBe(true);
+    expect(rs[2]?.weights).toEqual({ aws: 100, azure: 100, gcp: 0 });
+  });
+
+  it('fails open to the targets observers see healthy when only their hold-down keeps them out', () => {
+    // aws and gcp went down and are healthy again but still in hold-down; then azure, the only one serving, dies.
+    const start = allHealthy(T0, [fail('aws', 'aws', 2, T0), fail('azure', 'aws', 2, T0), fail('aws', 'gcp', 2, T0), fail('azure', 'gcp', 2, T0)]);
+    const azureDead = (at: number) => allHealthy(at, [fail('aws', 'azure', 2, at), fail('gcp', 'azure', 2, at)]);
+    const rs = run([
+      { now: T0, observations: start },
+      { now: T0 + 20_000, observations: azureDead(T0 + 20_000) },
+    ]);
+    expect(rs[0]?.weights).toEqual({ aws: 0, azure: 100, gcp: 0 });
+    expect(rs[1]?.allDown).toBe(true);
+    expect(rs[1]?.targets.map((t) => t.state.phase)).toEqual(['DOWN', 'DOWN', 'DOWN']);
+    expect(rs[1]?.weights).toEqual({ aws: 100, azure: 0, gcp: 100 });
   });
 
   it('fails open to the configured weights when nothing good was ever known', () => {

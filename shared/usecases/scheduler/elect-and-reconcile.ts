@@ -122,6 +122,8 @@ export interface ReconcileReport {
   applyAttempts: number;
   /** Code of the last error, when the step failed. */
   error: ErrorCode | null;
+  /** Follower: when the lease may be free (its expiry, or a retry after a store error); null otherwise. */
+  nextAttemptAt: number | null;
 }
 
 /**
@@ -162,6 +164,7 @@ class Step {
       dnsCalls: 0,
       applyAttempts: 0,
       error: null,
+      nextAttemptAt: null,
     };
   }
 
@@ -183,7 +186,10 @@ class Step {
     this.report.leader = status.leader;
     this.report.term = status.term ?? null;
     this.report.holder = status.leader ? this.deps.nodeId : (status.holder ?? null);
-    if (!status.leader) return this.report;
+    if (!status.leader) {
+      this.report.nextAttemptAt = status.nextTickAt;
+      return this.report;
+    }
     this.term = status.term;
     if (this.term <= this.state.fencedOutTerm) {
       this.report.result = 'fenced-out';

@@ -57,7 +57,10 @@ function parseTargetState(v: unknown): TargetState | undefined {
   if (!isJsonObject(v) || typeof v.phase !== 'string' || !PHASES.has(v.phase) || !isNum(v.since)) return undefined;
   const { rampStage, stageSince, downSince, lastFailureAt } = v;
   if (!isNumOrNull(rampStage) || !isNumOrNull(stageSince) || !isNumOrNull(downSince) || !isNumOrNull(lastFailureAt)) return undefined;
-  return { phase: v.phase as TargetPhase, since: v.since, rampStage, stageSince, downSince, lastFailureAt };
+  // Absent in records written before fail open restored pre-outage weights.
+  const fractionBeforeDown = v.fractionBeforeDown ?? null;
+  if (!isNumOrNull(fractionBeforeDown)) return undefined;
+  return { phase: v.phase as TargetPhase, since: v.since, rampStage, stageSince, downSince, lastFailureAt, fractionBeforeDown };
 }
 
 function parseWeights(v: unknown): Record<string, number> | undefined {

@@ -1,8 +1,9 @@
 /**
  * The scheduler timer tick. Platforms start it at most once a minute (EventBridge, Cloud Scheduler) or every 5 s
- * (Azure NCRONTAB), so one invocation runs {@link electAndReconcile} every interval (5 s, the lease's renew
- * interval) until its window closes: the earlier of the deadline minus a margin and the schedule period, so
- * consecutive invocations never overlap. A sub-tick starts only while `minSubTickMs` still fit.
+ * (Azure NCRONTAB), so one invocation runs {@link electAndReconcile} every interval (2.5 s; the lease is written
+ * every 5 s) until its window closes: the earlier of the deadline minus a margin and the schedule period, so
+ * consecutive invocations never overlap. A sub-tick starts only while `minSubTickMs` still fit. A follower whose
+ * lease check says the lease may be free before the next step (the lease's expiry) tries again at that moment.
  *
  * The payload is checked with the health tick's rules (absent or an object; `scheduleSeconds` an integer in
  * [1, 3600]; `isPastDue` a boolean; the deadline a finite time in the future): a malformed one throws
@@ -19,6 +20,7 @@ export interface SchedulerTickReport {
   startedAt: number;
   finishedAt: number;
   isPastDue: boolean;
+  /** Steps run (one per sub-tick, plus a follower's retries at the lease's expiry). */
   subTicks: number;
   /** Sub-ticks in which this node led. */
   led: number;
@@ -29,6 +31,15 @@ export interface SchedulerTickReport {
   dnsCalls: number;
   /** The last sub-tick's report. */
   last: ReconcileReport | null;
+}
+
+function tally(report: SchedulerTickReport, step: ReconcileReport): void {
+  report.last = step;
+  report.dnsCalls += step.dnsCalls;
+  if (step.leader) report.led += 1;
+  if (step.result === 'applied') report.applied += 1;
+  if (step.result === 'fenced-out') report.fencedOut += 1;
+  if (step.result === 'failed') report.failed += 1;
 }
 
 /** Checks the payload and deadline; errors name the scheduler tick. */
@@ -71,25 +82,29 @@ export async function runSchedulerTick(deps: ReconcileDeps, payload: unknown, de
     deadlineMarginMs: cfg.deadlineMarginMs,
     probeTimeoutMs: cfg.minSubTickMs,
   });
-  for (const sub of subTicks) {
-    await sleepUntil(clock, sub.at);
-    if (sub.endAt - clock.now() < Math.min(cfg.minSubTickMs, sub.endAt - sub.at)) continue; // the previous step overran
+  const step = async (endAt: number): Promise<ReconcileReport | undefined> => {
     report.subTicks += 1;
-    let step: ReconcileReport;
     try {
-      step = await electAndReconcile(deps, clock.now(), { deadlineAt: sub.endAt });
+      const result = await electAndReconcile(deps, clock.now(), { deadlineAt: endAt });
+      tally(report, result);
+      return result;
     } catch (err) {
       const error = asMeshgateError(err);
       report.failed += 1;
       logger.error({ event: 'scheduler.step_failed', code: error.code, error: error.message }, 'scheduler: step failed');
-      continue;
+      return undefined;
     }
-    report.last = step;
-    report.dnsCalls += step.dnsCalls;
-    if (step.leader) report.led += 1;
-    if (step.result === 'applied') report.applied += 1;
-    if (step.result === 'fenced-out') report.fencedOut += 1;
-    if (step.result === 'failed') report.failed += 1;
+  };
+  for (const sub of subTicks) {
+    await sleepUntil(clock, sub.at);
+    if (sub.endAt - clock.now() < Math.min(cfg.minSubTickMs, sub.endAt - sub.at)) continue; // the previous step overran
+    let result = await step(sub.endAt);
+    // A follower tries again the moment the leader's lease may have expired, not a whole interval later: after a
+    // leader dies, that is what bounds the takeover time.
+    while (result && result.nextAttemptAt !== null && result.nextAttemptAt > clock.now() && sub.endAt - result.nextAttemptAt >= cfg.minSubTickMs) {
+      await sleepUntil(clock, result.nextAttemptAt);
+      result = await step(sub.endAt);
+    }
   }
   report.finishedAt = clock.now();
   const { last: _last, ...summary } = report;

@@ -25,7 +25,11 @@ export interface SchedulerTarget {
 
 /** Timing knobs; all optional. */
 export interface SchedulerTuning {
-  /** Between two lease renewals / reconciles inside one invocation. Default 5000 (the lease's renew interval). */
+  /**
+   * Between two steps (lease check, verdict, reconcile) inside one invocation. Default 2500: the leader reacts to
+   * observations within 2.5 s; the lease itself is still written only every `renewEveryMs`. At most the lease's
+   * renew interval.
+   */
   readonly intervalMs?: number;
   /**
    * Period of the platform schedule (EventBridge / Cloud Scheduler 60, Azure NCRONTAB every 5 s: 5). One
@@ -107,6 +111,9 @@ function validateTargets(targets: readonly SchedulerTarget[]): void {
   });
 }
 
+/** Default time between two scheduler steps. */
+export const DEFAULT_STEP_MS = 2_500;
+
 /** Validates and applies defaults. Throws `validation` naming `scheduler.<field>` (or `verdict.`/`lease:` for those). */
 export function resolveSchedulerConfig(input: SchedulerSettingsInput): ResolvedSchedulerConfig {
   const tuning = input.tuning ?? {};
@@ -118,7 +125,7 @@ export function resolveSchedulerConfig(input: SchedulerSettingsInput): ResolvedS
   validateVerdictConfig(verdict);
   const lease = input.lease ?? DEFAULT_LEASE_CONFIG;
   validateLeaseConfig(lease);
-  const intervalMs = int('tuning.intervalMs', tuning.intervalMs, lease.renewEveryMs, 100, 60_000);
+  const intervalMs = int('tuning.intervalMs', tuning.intervalMs, Math.min(DEFAULT_STEP_MS, lease.renewEveryMs), 100, 60_000);
   if (intervalMs > lease.renewEveryMs) fail('tuning.intervalMs', `must not exceed the lease renew interval (${lease.renewEveryMs} ms)`);
   return {
     record,
