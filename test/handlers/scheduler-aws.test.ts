@@ -7,42 +7,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { parse } from 'yaml';
-import { MemoryDnsProvider } from '../../shared/adapters/memory/memory-dns-provider';
-import { MemoryStateStore } from '../../shared/adapters/memory/memory-state-store';
 import { MeshgateError } from '../../shared/core/errors';
-import { createSchedulerService, readAudit, type SchedulerService } from '../../shared/usecases/scheduler';
-import { CapturingLogger } from '../health/support/fakes';
-import { VirtualClock } from '../health/support/virtual-clock';
+import { readAudit } from '../../shared/usecases/scheduler';
 import { httpApiEvent, lambdaContext, scheduledEvent } from './support/aws-events';
 import { captureStdout, type Captured } from './support/capture';
+import { schedulerUnderTest } from './support/scheduler';
 
 jest.mock('@middy/core', () => jest.requireActual<typeof import('./support/esm')>('./support/esm').requireEsmAsCjs('@middy/core'));
-jest.mock('../../shared/composition/scheduler', () => ({
-  schedulerService: {
-    http: (request: never) => mockScheduler.service.http(request),
-    tick: (payload: unknown, deadlineAt: number) => mockScheduler.service.tick(payload, deadlineAt),
-  },
-}));
+jest.mock('../../shared/composition/scheduler', () => jest.requireActual<typeof import('./support/scheduler')>('./support/scheduler').compositionOf(() => mockScheduler));
 
-const clock = new VirtualClock(Date.now());
-const store = new MemoryStateStore({ now: () => clock.now() });
-const zone = new MemoryDnsProvider({ zone: 'example.test' });
-const mockScheduler: { service: SchedulerService } = {
-  service: createSchedulerService({
-    nodeId: 'aws-eu-west-1-0001:scheduler',
-    store,
-    dnsProvider: zone,
-    clock,
-    logger: new CapturingLogger(),
-    dns: { record: 'mcp.example.test', ttl: 30 },
-    targets: [
-      { id: 'aws', cloud: 'aws', type: 'CNAME', values: ['abc123.execute-api.eu-west-1.amazonaws.com'], weight: 255 },
-      { id: 'azure', cloud: 'azure', type: 'CNAME', values: ['meshgate-prod.azurewebsites.net'], weight: 255 },
-      { id: 'gcp', cloud: 'gcp', type: 'CNAME', values: ['europe-west1-meshgate.cloudfunctions.net'], weight: 255 },
-    ],
-    observers: ['aws', 'azure', 'gcp'],
-  }),
-};
+const mockScheduler = schedulerUnderTest('aws-eu-west-1-0001:scheduler', [
+  { id: 'aws', cloud: 'aws', type: 'CNAME', values: ['abc123.execute-api.eu-west-1.amazonaws.com'], weight: 255 },
+  { id: 'azure', cloud: 'azure', type: 'CNAME', values: ['meshgate-prod.azurewebsites.net'], weight: 255 },
+  { id: 'gcp', cloud: 'gcp', type: 'CNAME', values: ['europe-west1-meshgate.cloudfunctions.net'], weight: 255 },
+]);
+const { store, zone } = mockScheduler;
 
 type Entry = typeof import('../../functions/aws/scheduler');
 let entry: Entry;

@@ -4,41 +4,15 @@
  * in-memory store and DNS zone.
  */
 import { HttpRequest, InvocationContext, type HttpResponseInit, type LogLevel } from '@azure/functions';
-import { MemoryDnsProvider } from '../../shared/adapters/memory/memory-dns-provider';
-import { MemoryStateStore } from '../../shared/adapters/memory/memory-state-store';
 import { azureRegistrations, type AzureRegistration } from '../../shared/adapters/azure/functions-runtime';
 import { MeshgateError } from '../../shared/core/errors';
-import { createSchedulerService, readAudit, type SchedulerService } from '../../shared/usecases/scheduler';
-import { CapturingLogger } from '../health/support/fakes';
-import { VirtualClock } from '../health/support/virtual-clock';
+import { readAudit } from '../../shared/usecases/scheduler';
+import { addressTargets, schedulerUnderTest } from './support/scheduler';
 
-jest.mock('../../shared/composition/scheduler', () => ({
-  schedulerService: {
-    http: (request: never) => mockScheduler.service.http(request),
-    tick: (payload: unknown, deadlineAt: number) => mockScheduler.service.tick(payload, deadlineAt),
-  },
-}));
+jest.mock('../../shared/composition/scheduler', () => jest.requireActual<typeof import('./support/scheduler')>('./support/scheduler').compositionOf(() => mockScheduler));
 
-const clock = new VirtualClock(Date.now());
-const store = new MemoryStateStore({ now: () => clock.now() });
-const zone = new MemoryDnsProvider({ zone: 'example.test' });
-const mockScheduler: { service: SchedulerService } = {
-  service: createSchedulerService({
-    nodeId: 'azure-eastus-0001:scheduler',
-    store,
-    dnsProvider: zone,
-    clock,
-    logger: new CapturingLogger(),
-    dns: { record: 'mcp.example.test', ttl: 30 },
-    targets: [
-      { id: 'aws', cloud: 'aws', type: 'A', values: ['192.0.2.1'], weight: 200 },
-      { id: 'azure', cloud: 'azure', type: 'A', values: ['192.0.2.2'], weight: 200 },
-      { id: 'gcp', cloud: 'gcp', type: 'A', values: ['192.0.2.3'], weight: 200 },
-    ],
-    observers: ['aws', 'azure', 'gcp'],
-    tuning: { scheduleSeconds: 5 },
-  }),
-};
+const mockScheduler = schedulerUnderTest('azure-eastus-0001:scheduler', addressTargets(200), { scheduleSeconds: 5 });
+const { clock, store, zone } = mockScheduler;
 
 interface Logged {
   readonly level: LogLevel;

@@ -4,41 +4,15 @@
  * whose sleeps fire at once, so the 55 s Cloud Scheduler budget runs in milliseconds.
  */
 import { getTestServer } from '@google-cloud/functions-framework/testing';
-import { MemoryDnsProvider } from '../../shared/adapters/memory/memory-dns-provider';
-import { MemoryStateStore } from '../../shared/adapters/memory/memory-state-store';
-import { createSchedulerService, readAudit, type SchedulerService } from '../../shared/usecases/scheduler';
-import { CapturingLogger } from '../health/support/fakes';
-import { VirtualClock } from '../health/support/virtual-clock';
+import { readAudit } from '../../shared/usecases/scheduler';
 import { captureStdout, type Captured } from './support/capture';
+import { addressTargets, schedulerUnderTest } from './support/scheduler';
 import { onLoopback } from './support/server';
 
-jest.mock('../../shared/composition/scheduler', () => ({
-  schedulerService: {
-    http: (request: never) => mockScheduler.service.http(request),
-    tick: (payload: unknown, deadlineAt: number) => mockScheduler.service.tick(payload, deadlineAt),
-  },
-}));
+jest.mock('../../shared/composition/scheduler', () => jest.requireActual<typeof import('./support/scheduler')>('./support/scheduler').compositionOf(() => mockScheduler));
 
-const clock = new VirtualClock(Date.now());
-const store = new MemoryStateStore({ now: () => clock.now() });
-const zone = new MemoryDnsProvider({ zone: 'example.test' });
-const logger = new CapturingLogger();
-const mockScheduler: { service: SchedulerService } = {
-  service: createSchedulerService({
-    nodeId: 'gcp-europe-west1-0001:scheduler',
-    store,
-    dnsProvider: zone,
-    clock,
-    logger,
-    dns: { record: 'mcp.example.test', ttl: 30 },
-    targets: [
-      { id: 'aws', cloud: 'aws', type: 'A', values: ['192.0.2.1'], weight: 255 },
-      { id: 'azure', cloud: 'azure', type: 'A', values: ['192.0.2.2'], weight: 255 },
-      { id: 'gcp', cloud: 'gcp', type: 'A', values: ['192.0.2.3'], weight: 255 },
-    ],
-    observers: ['aws', 'azure', 'gcp'],
-  }),
-};
+const mockScheduler = schedulerUnderTest('gcp-europe-west1-0001:scheduler', addressTargets(255));
+const { store, zone, logger } = mockScheduler;
 
 let scheduler: Awaited<ReturnType<typeof onLoopback>>;
 let tick: Awaited<ReturnType<typeof onLoopback>>;
