@@ -3,13 +3,20 @@
  * to and from the cloud-neutral shapes in `shared/ports/http`. Handlers returned here are plain async Lambda
  * handlers meant to be wrapped with `middy(...)`; `httpErrorHandler()` is the middy `onError` that turns any
  * thrown error into the same JSON answer the other clouds give.
+ *
+ * `lambdaRouter` serves the router through a Function URL with response streaming, under
+ * `middy(handler, { streamifyResponse: true })`: it returns `{statusCode, headers, cookies, body}` once the
+ * router has written the head, and middy pipes `body` into `awslambda.HttpResponseStream.from(...)`.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { MiddlewareObj } from '@middy/core';
+import type { Readable } from 'node:stream';
 import { MeshgateError, toHttpResponse } from '../../core/errors';
 import type { Logger } from '../../ports/logger';
 import type { HttpHandlerFn, HttpRequestLike, HttpResult, TimerHandlerFn } from '../../ports/http';
 import { errorLogFields } from '../../usecases/http-router';
+import type { Router, RouterRequest } from '../../usecases/router';
+import { ReadableSink } from '../readable-sink';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 type Write = (line: string) => void;
@@ -146,5 +153,82 @@ export function lambdaSchedule(fn: TimerHandlerFn, options: LambdaScheduleOption
       logger.error(errorLogFields(err), 'scheduled tick failed');
       throw err;
     }
+  };
+}
+
+/** What a streaming entry point needs of the router. */
+export type RouterLike = Pick<Router, 'handle' | 'maxBodyBytes'>;
+
+/** The head Function URLs read from the HTTP integration prelude, and the body middy pipes after it. */
+export interface LambdaStreamingResult {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly cookies?: string[];
+  readonly body: Readable;
+}
+
+export interface LambdaRouterOptions {
+  /** Kept free before the Lambda timeout so a 504 or the stream's end still reaches the client. Default 1000 ms. */
+  readonly deadlineMarginMs?: number;
+  readonly now?: () => number;
+}
+
+export type LambdaRouterHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<LambdaStreamingResult>;
+
+const NO_BODY: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A Function URL event (payload 2.0) to the router's request. The body is decoded and held against the limit. */
+export function toRouterRequest(event: unknown, maxBodyBytes: number, deadlineAt?: number): RouterRequest {
+  if (!isHttpApiV2Event(event)) {
+    throw new MeshgateError('validation', 'expected a Function URL (payload 2.0) event (version "2.0", rawPath, requestContext.http)');
+  }
+  const method = event.requestContext.http.method.toUpperCase();
+  const rawHeaders: string[] = [];
+  for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) rawHeaders.push(name, value);
+  if (event.cookies && event.cookies.length > 0) rawHeaders.push('cookie', event.cookies.join('; '));
+  const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
+  const raw = event.body === undefined || NO_BODY.has(method) ? undefined : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  const tooLarge = raw !== undefined && raw.length > maxBodyBytes;
+  return {
+    method,
+    url: `${stripStage(event.rawPath, event.requestContext.stage) || '/'}${query}`,
+    rawHeaders,
+    body: tooLarge || raw === undefined || raw.length === 0 ? null : raw,
+    ...(tooLarge ? { bodyTooLarge: true } : {}),
+    ...(event.requestContext.http.sourceIp ? { remoteAddress: event.requestContext.http.sourceIp } : {}),
+    ...(deadlineAt === undefined ? {} : { deadlineAt }),
+  };
+}
+
+/** The router's flat header list as a prelude: one value per name (joined with `, `), `Set-Cookie` as `cookies`. */
+export function toPrelude(status: number, flat: readonly string[]): Omit<LambdaStreamingResult, 'body'> {
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const name = (flat[i] as string).toLowerCase();
+    const value = flat[i + 1] as string;
+    if (name === 'set-cookie') cookies.push(value);
+    else headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  }
+  return { statusCode: status, headers, ...(cookies.length > 0 ? { cookies } : {}) };
+}
+
+/**
+ * The router behind a streaming Function URL. The router is taken from `getRouter` per invocation (built
+ * once per sandbox); if that throws (a misconfigured function set) middy's `onError` answers. The client
+ * leaving shows up as the response stream closing early: middy's pipeline then destroys `body`, which the
+ * router sees as `close` and aborts the upstream request.
+ */
+export function lambdaRouter(getRouter: () => RouterLike, options: LambdaRouterOptions = {}): LambdaRouterHandler {
+  const now = options.now ?? Date.now;
+  const margin = options.deadlineMarginMs ?? 1000;
+  return async (event, context) => {
+    const router = getRouter();
+    const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+    const deadlineAt = remaining === undefined ? undefined : now() + Math.max(0, remaining - margin);
+    const sink = new ReadableSink();
+    router.handle(toRouterRequest(event, router.maxBodyBytes, deadlineAt), sink);
+    const head = await sink.head;
+    return { ...toPrelude(head.status, head.headers), body: sink.body };
   };
 }

@@ -1,2 +1,2 @@
 /** AWS Lambda runtime adapter, as entry points in functions/aws see it. */
-export { httpErrorHandler, lambdaHttp, lambdaSchedule } from '../../adapters/aws/lambda-runtime';
+export { httpErrorHandler, lambdaHttp, lambdaRouter, lambdaSchedule } from '../../adapters/aws/lambda-runtime';
