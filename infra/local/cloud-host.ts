@@ -1,5 +1,8 @@
 /**
- * One cloud's function set (health and scheduler) on one loopback port, run the way its platform would run it:
+ * One cloud: its function set (health and scheduler) on one loopback port, run the way its platform would run it,
+ * and, when given ports, that cloud's router (the plain Node server, MCP endpoint `/mcp`) and its demo MCP backend.
+ * All of it lives in this one process, so killing or pausing the cloud's process group takes down its functions,
+ * its router and its backend together (and the backend's sessions with it), as losing a region would.
  *   aws   - API Gateway HTTP API v2 events into the middy handlers (`/health`, `/scheduler/status`); each
  *           function's `tick` on an EventBridge-shaped schedule every minute.
  *   azure - the @azure/functions v4 registrations served under /api; timers fired on their NCRONTAB seconds.
@@ -7,13 +10,18 @@
  *           Scheduler-shaped POST to each `*Tick` function every minute.
  * A timer never overlaps itself: a firing while the previous run is still going is skipped and the next run is
  * told it is past due (Azure's timer semantics; EventBridge and Cloud Scheduler runs end within their period).
- * Usage: tsx infra/local/cloud-host.ts <aws|azure|gcp> <port>   (environment: MESHGATE_* as in production)
+ * Usage: tsx infra/local/cloud-host.ts <aws|azure|gcp> <port> [<routerPort> <backendPort>]
+ * (environment: MESHGATE_* as in production; the backend answers as `<cloud>-demo` on 127.0.0.1:<backendPort>/mcp,
+ * which is where meshgate.local.yaml's `<cloud>-demo` backend URL must point).
  */
 import { createServer, type Server } from 'node:http';
 import type { Context } from 'aws-lambda';
 import { InvocationContext } from '@azure/functions';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { azureRegistrations } from '../../shared/adapters/azure/functions-runtime';
+import { startRouterServer } from '../../shared/adapters/http/node-router-server';
+import { routerService } from '../../shared/composition/router';
+import { startDemoMcpServer } from './demo-mcp-server';
 import { lambdaContext, serveAwsHandler, serveAzureApp, type LocalLambdaHandler } from '../../shared/adapters/local';
 
 const PLATFORM_SCHEDULE_MS = 60_000;
@@ -114,18 +122,32 @@ async function hostGcp(port: number): Promise<Stop> {
   return () => (stops.forEach((stop) => stop()), server.close());
 }
 
+/** The cloud's demo backend, then its router in front of every configured backend (the backend first: the router's first requests find it). */
+async function hostRouter(cloud: string, routerPort: number, backendPort: number): Promise<Stop> {
+  const backend = await startDemoMcpServer(`${cloud}-demo`, backendPort);
+  const service = routerService();
+  const server = await startRouterServer({ router: service.router, port: routerPort });
+  return () => void server.close().then(() => service.close()).then(() => backend.close());
+}
+
+const isPort = (n: number): boolean => Number.isInteger(n) && n > 0 && n < 65_536;
+
 async function main(): Promise<void> {
-  const [cloud, portText] = process.argv.slice(2);
-  const port = Number(portText);
+  const [cloud, ...ports] = process.argv.slice(2);
+  const [port, routerPort, backendPort] = ports.map(Number);
   const hosts: Record<string, (port: number) => Promise<Stop>> = { aws: hostAws, azure: hostAzure, gcp: hostGcp };
   const host = cloud === undefined ? undefined : hosts[cloud];
-  if (!host || !Number.isInteger(port) || port <= 0) {
-    throw new Error('usage: cloud-host.ts <aws|azure|gcp> <port>');
+  if (cloud === undefined) throw new Error('usage: cloud-host.ts <aws|azure|gcp> <port> [<routerPort> <backendPort>]');
+  const withRouter = routerPort !== undefined && backendPort !== undefined;
+  if (!host || port === undefined || !isPort(port) || (ports.length !== 1 && ports.length !== 3) || (withRouter && !(isPort(routerPort) && isPort(backendPort)))) {
+    throw new Error('usage: cloud-host.ts <aws|azure|gcp> <port> [<routerPort> <backendPort>]');
   }
-  const stop = await host(port);
+  const stopRouter = withRouter ? await hostRouter(cloud, routerPort, backendPort) : () => undefined;
+  const stopFunctions = await host(port);
+  const stop = (): void => (stopFunctions(), stopRouter());
   process.on('SIGTERM', () => (stop(), process.exit(0)));
   process.on('SIGINT', () => (stop(), process.exit(0)));
-  console.log(JSON.stringify({ level: 'info', event: 'local.cloud_ready', cloud, port }));
+  console.log(JSON.stringify({ level: 'info', event: 'local.cloud_ready', cloud, port, ...(withRouter ? { routerPort, backendPort } : {}) }));
 }
 
 main().catch((err: unknown) => {

@@ -1,13 +1,14 @@
 /**
  * The local mesh as a library: `startMesh(options)` starts the three store emulators (moto for DynamoDB and
  * Route 53, cosmosdb-server, the Firestore emulator), the strict Route 53 proxy in front of moto, a Route 53 hosted
- * zone for `dns.zone`, three demo MCP backends, provisions the stores, then runs each cloud's function set (health
- * and scheduler) as its own process (infra/local/cloud-host.ts) with the configuration a deployment would use
- * (meshgate.local.yaml, addresses passed as MESHGATE_LOCAL_*). `npm start` (infra/local/mesh.ts) and the failover
- * benchmark (bench/failover.bench.ts) both use it.
+ * zone for `dns.zone`, provisions the stores, then runs each cloud as its own process (infra/local/cloud-host.ts)
+ * with the configuration a deployment would use (meshgate.local.yaml, addresses passed as MESHGATE_LOCAL_*): its
+ * function set (health and scheduler), its router (MCP endpoint `/mcp`) and its demo MCP backend (`<cloud>-demo`).
+ * `npm start` (infra/local/mesh.ts) and the failover benchmark (bench/failover.bench.ts) both use it.
  *
- * Every cloud process runs in its own process group on a fixed loopback port, so it can be killed (SIGKILL to the
- * group), paused (SIGSTOP), resumed and started again on the same port. Nothing is ever stopped by name.
+ * Every cloud process runs in its own process group on fixed loopback ports (function set, router, backend), so it
+ * can be killed (SIGKILL to the group), paused (SIGSTOP), resumed and started again on the same ports; its router
+ * and backend go down and come back with it. Nothing is ever stopped by name.
  *
  * The whole AWS endpoint (`providers.aws.endpoint`) points at the proxy: Route 53 change batches are checked the way
  * Route 53 checks them (moto alone would accept a stale leader's fenced batch, DESIGN.md §5) and every other request,
@@ -20,7 +21,6 @@ import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53
 import { createStores } from '../../shared/composition/context';
 import { parseConfig, type MeshgateConfig } from '../../shared/config';
 import type { KeyValueStore } from '../../shared/ports/key-value-store';
-import { startDemoMcpServer, type DemoMcpServer } from './demo-mcp-server';
 import { freePort, startCosmos, startFirestore, startMoto, type RunningEmulator } from './emulators';
 import { listZone, startStrictRoute53Proxy, type RecordSet, type StrictRoute53Proxy } from './strict-route53-proxy';
 
@@ -55,6 +55,10 @@ export interface CloudProcess {
   readonly port: number;
   /** The function set's base URL (`.../api` on Azure). */
   readonly baseUrl: string;
+  /** The cloud's router: its MCP endpoint (`http://127.0.0.1:<port>/mcp`). */
+  readonly routerUrl: string;
+  /** The cloud's demo MCP backend (`<cloud>-demo`), as the routers reach it. */
+  readonly backendUrl: string;
   readonly healthUrl: string;
   readonly statusUrl: string;
   /** PID (= process group id) while running. */
@@ -94,7 +98,6 @@ export interface Mesh {
   readonly cosmos: RunningEmulator;
   readonly firestore: RunningEmulator;
   readonly route53: StrictRoute53Proxy;
-  readonly backends: readonly DemoMcpServer[];
   readonly hostedZoneId: string;
   /** The configuration every cloud process reads (with the mesh's addresses). */
   readonly config: MeshgateConfig;
@@ -161,8 +164,32 @@ async function createHostedZone(motoEndpoint: string, zone: string): Promise<str
 
 const envName = (cloud: Cloud): string => `MESHGATE_LOCAL_${cloud.toUpperCase()}_URL`;
 
-function cloudProcess(cloud: Cloud, port: number, env: () => NodeJS.ProcessEnv, logDir: string | undefined): CloudProcess {
+interface CloudPorts {
+  readonly functions: number;
+  readonly router: number;
+  readonly backend: number;
+}
+
+const backendUrl = (port: number): string => `http://127.0.0.1:${port}/mcp`;
+
+/** Nine distinct free ports: each cloud's function set, router and backend keep theirs across restarts. */
+async function choosePorts(): Promise<Record<Cloud, CloudPorts>> {
+  const taken = new Set<number>();
+  const next = async (): Promise<number> => {
+    for (;;) {
+      const port = await freePort();
+      if (!taken.has(port)) return taken.add(port), port;
+    }
+  };
+  const ports = {} as Record<Cloud, CloudPorts>;
+  for (const cloud of CLOUDS) ports[cloud] = { functions: await next(), router: await next(), backend: await next() };
+  return ports;
+}
+
+function cloudProcess(cloud: Cloud, ports: CloudPorts, env: () => NodeJS.ProcessEnv, logDir: string | undefined): CloudProcess {
+  const port = ports.functions;
   const baseUrl = `http://127.0.0.1:${port}${cloud === 'azure' ? '/api' : ''}`;
+  const routerUrl = `http://127.0.0.1:${ports.router}/mcp`;
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let starts = 0;
@@ -173,6 +200,8 @@ function cloudProcess(cloud: Cloud, port: number, env: () => NodeJS.ProcessEnv, 
     cloud,
     port,
     baseUrl,
+    routerUrl,
+    backendUrl: backendUrl(ports.backend),
     healthUrl: `${baseUrl}/health`,
     statusUrl: `${baseUrl}/scheduler/status`,
     pid: () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined),
@@ -189,7 +218,7 @@ function cloudProcess(cloud: Cloud, port: number, env: () => NodeJS.ProcessEnv, 
         out = openSync(join(logDir, `${cloud}.log`), 'a');
       }
       // `node --import tsx` rather than the tsx CLI: one process per cloud, the PID we hold is the server's.
-      const spawned = spawn(process.execPath, ['--import', 'tsx', CLOUD_HOST, cloud, String(port)], {
+      const spawned = spawn(process.execPath, ['--import', 'tsx', CLOUD_HOST, cloud, String(port), String(ports.router), String(ports.backend)], {
         cwd: ROOT,
         env: { ...env(), MESHGATE_CLOUD: cloud, MESHGATE_NODE_ID: nodeId() },
         stdio: ['ignore', out, out],
@@ -205,7 +234,7 @@ function cloudProcess(cloud: Cloud, port: number, env: () => NodeJS.ProcessEnv, 
       const deadline = Date.now() + START_TIMEOUT_MS;
       while (Date.now() < deadline) {
         if (!self.running()) throw new Error(`${cloud}: cloud-host exited during start (code ${String(spawned.exitCode)})`);
-        if (await answers(self.healthUrl)) return;
+        if ((await answers(self.healthUrl)) && (await answers(routerUrl))) return;
         await sleep(250);
       }
       await self.kill();
@@ -270,14 +299,8 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
     started.push(moto, cosmos, firestore);
     const route53 = await startStrictRoute53Proxy(moto.endpoint);
     started.push(route53);
-    const backends: DemoMcpServer[] = [];
-    for (const cloud of CLOUDS) {
-      const backend = await startDemoMcpServer(`${cloud}-demo`);
-      backends.push(backend);
-      started.push({ stop: () => backend.close() });
-    }
-    const ports = Object.fromEntries(await Promise.all(CLOUDS.map(async (cloud) => [cloud, await freePort()] as const))) as Record<Cloud, number>;
-    const direct = (cloud: Cloud): string => `http://127.0.0.1:${ports[cloud]}${cloud === 'azure' ? '/api' : ''}`;
+    const ports = await choosePorts();
+    const direct = (cloud: Cloud): string => `http://127.0.0.1:${ports[cloud].functions}${cloud === 'azure' ? '/api' : ''}`;
 
     const configText = readFileSync(configPath, 'utf8');
     const zoneName = parseConfig(configText, { ...process.env, ...options.env }, configPath).dns.zone;
@@ -291,9 +314,9 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
       MESHGATE_LOCAL_HOSTED_ZONE_ID: hostedZoneId,
       MESHGATE_LOCAL_COSMOS_URL: cosmos.endpoint,
       MESHGATE_LOCAL_FIRESTORE_HOST: firestore.endpoint,
-      MESHGATE_LOCAL_AWS_BACKEND_URL: backends[0]?.url,
-      MESHGATE_LOCAL_AZURE_BACKEND_URL: backends[1]?.url,
-      MESHGATE_LOCAL_GCP_BACKEND_URL: backends[2]?.url,
+      MESHGATE_LOCAL_AWS_BACKEND_URL: backendUrl(ports.aws.backend),
+      MESHGATE_LOCAL_AZURE_BACKEND_URL: backendUrl(ports.azure.backend),
+      MESHGATE_LOCAL_GCP_BACKEND_URL: backendUrl(ports.gcp.backend),
       ...Object.fromEntries(CLOUDS.map((cloud) => [envName(cloud), direct(cloud)])),
       ...options.env,
     };
@@ -321,7 +344,6 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
       cosmos,
       firestore,
       route53,
-      backends,
       hostedZoneId,
       config,
       env,

@@ -1,10 +1,10 @@
 /**
  * `npm start`: the local mesh (infra/local/mesh-lib.ts). Starts the three store emulators (moto for DynamoDB and
  * Route 53, cosmosdb-server, the Firestore emulator), the strict Route 53 proxy in front of moto and a hosted zone
- * for `dns.zone`, three demo MCP backends, provisions the stores, then runs each cloud's function set (health and
- * scheduler) as its own process with the configuration a deployment would use (meshgate.local.yaml).
- * Prints where everything listens, then every few seconds each cloud's /health, the scheduler leader and the
- * weights the leader wrote to Route 53 (moto). Ctrl-C stops it all.
+ * for `dns.zone`, provisions the stores, then runs each cloud as its own process with the configuration a deployment
+ * would use (meshgate.local.yaml): its function set (health and scheduler), its router and its demo MCP backend.
+ * Prints where everything listens (point an MCP client at any router's URL), then every few seconds each cloud's
+ * /health, the scheduler leader and the weights the leader wrote to Route 53 (moto). Ctrl-C stops it all.
  *
  * Environment: MESHGATE_LOCAL_STATUS_MS (status period, default 5000), MESHGATE_LOCAL_RUN_SECONDS (stop after),
  * MESHGATE_LOG_LEVEL (cloud processes, default warn), and the MESHGATE_LOCAL_* knobs of meshgate.local.yaml.
@@ -55,10 +55,10 @@ async function main(): Promise<void> {
   try {
     mesh = await startMesh();
     if (stopping) return void (await mesh.stop());
-    const { clouds, backends, moto, cosmos, firestore, route53, hostedZoneId, config } = mesh;
+    const { clouds, moto, cosmos, firestore, route53, hostedZoneId, config } = mesh;
     console.log('\nmeshgate local mesh');
     for (const cloud of CLOUDS) console.log(`  ${cloud.padEnd(6)} ${clouds[cloud].healthUrl}   ${clouds[cloud].statusUrl}`);
-    for (const backend of backends) console.log(`  backend ${backend.name.padEnd(11)} ${backend.url}`);
+    for (const cloud of CLOUDS) console.log(`  router ${cloud.padEnd(6)} ${clouds[cloud].routerUrl}   (backend ${cloud}-demo ${clouds[cloud].backendUrl})`);
     console.log(`  stores  dynamodb ${moto.endpoint} (through ${route53.endpoint})  cosmos ${cosmos.endpoint}  firestore ${firestore.endpoint}`);
     console.log(`  dns     Route 53 zone ${config.dns.zone} (${hostedZoneId}) on moto ${moto.endpoint}, strict proxy ${route53.endpoint}; record ${config.dns.record}\n`);
     const current = mesh;
