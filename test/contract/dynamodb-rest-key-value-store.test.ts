@@ -6,96 +6,23 @@
  */
 import { DynamoRestKeyValueStore } from '../../shared/adapters/aws/dynamodb-rest-key-value-store';
 import { canonicalRequest } from '../../shared/adapters/aws/sigv4';
-import { MeshgateError } from '../../shared/core/errors';
 import { describeKeyValueStoreContract, v } from '../../shared/ports/__contract__/key-value-store.contract';
-import type { VersionedRecord } from '../../shared/ports/key-value-store';
 import { closeTestStores, makeDynamoRestStore, makeDynamoStore } from '../emulators/stores';
+import { caught, describeInterop, errorText, hangingFetch, networkError, stubFetch, type Reply } from './support';
 
 afterEach(closeTestStores);
 
 describeKeyValueStoreContract('dynamodb-rest', () => makeDynamoRestStore('kv-rest'));
 
-// ---------------------------------------------------------------------------------------------------------------
-// Interop with the SDK adapter
-// ---------------------------------------------------------------------------------------------------------------
-
-describe('dynamodb: SDK and REST adapters share data', () => {
-  const records: VersionedRecord[] = [
-    { key: 'interop/plain', value: { n: 1, list: [[1], [], { a: null }] }, version: v(1) },
-    { key: 'interop/tomb', value: null, version: v(2), deleted: true, expiresAt: 1_750_000_060_000 },
-    { key: 'interop/ttl', value: 'beat', version: v(3), expiresAt: 42 },
-    { key: 'Grüße', value: 'umlaut partition', version: v(4) },
-    { key: '日本/語', value: 'cjk partition', version: v(5) },
-    { key: 'emoji 😀', value: 'astral partition', version: v(6) },
-  ];
-
-  async function pair(): Promise<{ sdk: Awaited<ReturnType<typeof makeDynamoStore>>; rest: DynamoRestKeyValueStore }> {
-    const sdk = await makeDynamoStore('kv-interop');
-    const rest = await makeDynamoRestStore('kv-interop', undefined, { table: sdk.table });
-    return { sdk, rest };
-  }
-
-  it('REST reads and lists exactly what the SDK wrote', async () => {
-    const { sdk, rest } = await pair();
-    for (const record of records) await sdk.put(record);
-    for (const record of records) await expect(rest.get(record.key)).resolves.toEqual(record);
-    expect(await rest.list('interop/')).toEqual(records.slice(0, 3));
-    expect(await rest.list('interop/', { limit: 2 })).toEqual(records.slice(0, 2));
-    expect((await rest.list('')).map((r) => r.key)).toEqual((await sdk.list('')).map((r) => r.key));
-    expect(await rest.list('日本/')).toEqual([records[4]]);
-  });
-
-  it('the SDK reads and lists exactly what REST wrote', async () => {
-    const { sdk, rest } = await pair();
-    for (const record of records) await rest.put(record);
-    for (const record of records) await expect(sdk.get(record.key)).resolves.toEqual(record);
-    expect(await sdk.list('interop/')).toEqual(records.slice(0, 3));
-    expect(await sdk.list('Gr')).toEqual([records[3]]);
-  });
-
-  it('conditions hold across adapters: absent, compare-and-set, older and versioned delete', async () => {
-    const { sdk, rest } = await pair();
-    await sdk.put({ key: 'x/k', value: 'sdk', version: v(1) }, { kind: 'absent' });
-    await expect(rest.put({ key: 'x/k', value: 'rest', version: v(2) }, { kind: 'absent' })).rejects.toMatchObject({ code: 'conflict' });
-    await rest.put({ key: 'x/k', value: 'rest', version: v(2) }, { kind: 'version', version: v(1) });
-    await expect(sdk.put({ key: 'x/k', value: 'stale', version: v(3) }, { kind: 'version', version: v(1) })).rejects.toMatchObject({ code: 'conflict' });
-    await sdk.put({ key: 'x/k', value: 'sdk again', version: v(3) }, { kind: 'older' });
-    await expect(rest.put({ key: 'x/k', value: 'old', version: v(2, 'n9') }, { kind: 'older' })).rejects.toMatchObject({ code: 'conflict' });
-    await expect(rest.delete('x/k', v(2))).rejects.toMatchObject({ code: 'conflict' });
-    await rest.delete('x/k', v(3));
-    await expect(sdk.get('x/k')).resolves.toBeUndefined();
-    await expect(sdk.delete('x/k', v(3))).rejects.toMatchObject({ code: 'not_found' });
-    await expect(rest.delete('x/k', v(3))).rejects.toMatchObject({ code: 'not_found' });
-  });
+describeInterop('dynamodb', async () => {
+  const sdk = await makeDynamoStore('kv-interop');
+  const rest = await makeDynamoRestStore('kv-interop', undefined, { table: sdk.table });
+  return { sdk, rest };
 });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Over a stubbed fetch: request shapes, signing and error mapping (no network)
 // ---------------------------------------------------------------------------------------------------------------
-
-interface Seen {
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-type Reply = { status: number; body?: unknown } | Error;
-
-function stubFetch(...replies: Reply[]): { fetch: typeof fetch; seen: Seen[] } {
-  const seen: Seen[] = [];
-  const fetchStub = (async (url: string, init: RequestInit = {}) => {
-    seen.push({
-      url,
-      headers: Object.fromEntries(Object.entries((init.headers ?? {}) as Record<string, string>).map(([k, val]) => [k.toLowerCase(), val])),
-      body: typeof init.body === 'string' ? init.body : '',
-    });
-    const reply = replies[Math.min(seen.length - 1, replies.length - 1)];
-    if (reply === undefined) throw new Error('no reply configured');
-    if (reply instanceof Error) throw reply;
-    return new Response(reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body), { status: reply.status });
-  }) as unknown as typeof fetch;
-  return { fetch: fetchStub, seen };
-}
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
 const TOKEN = 'FwoGZXIvYXdzEXAMPLEsessiontoken';
@@ -106,26 +33,6 @@ const awsError = (status: number, type: string, message = 'from the service', ex
   status,
   body: { __type: `com.amazonaws.dynamodb.v20120810#${type}`, message, ...extra },
 });
-const networkError = (): Error => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
-
-async function caught(promise: Promise<unknown>): Promise<MeshgateError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MeshgateError);
-    return err as MeshgateError;
-  }
-  throw new Error('expected a rejection');
-}
-
-function errorText(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth += 1) {
-    parts.push(String(e), JSON.stringify(e), JSON.stringify((e as { details?: unknown }).details ?? {}));
-    e = (e as { cause?: unknown }).cause;
-  }
-  return parts.join('\n');
-}
 
 describe('DynamoRestKeyValueStore over a stubbed fetch', () => {
   it('POSTs the JSON protocol to the regional endpoint, signed for dynamodb, with the SDK adapter\'s item and condition', async () => {
@@ -222,13 +129,9 @@ describe('DynamoRestKeyValueStore over a stubbed fetch', () => {
 
   it('answers unavailable when DynamoDB hangs past the deadline, and aborts the request', async () => {
     let aborted = false;
-    const hanging = (async (_url: string, init: RequestInit = {}) =>
-      new Promise((_, reject) => {
-        init.signal?.addEventListener('abort', () => {
-          aborted = true;
-          reject(init.signal?.reason);
-        });
-      })) as unknown as typeof fetch;
+    const hanging = hangingFetch(() => {
+      aborted = true;
+    });
     const started = Date.now();
     const err = await caught(make(hanging, 200).get('a/b'));
     expect(err.code).toBe('unavailable');

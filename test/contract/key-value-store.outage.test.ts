@@ -1,12 +1,13 @@
 /**
- * Each cloud store adapter against its own emulator (not the shared ones): while the emulator is down every call
- * answers `unavailable` (retryable) within its deadline instead of hanging; after `restart()` on the same port
- * the same store object works again once its table/container is recreated (restarted emulators are empty).
+ * Each cloud store adapter, SDK and REST, against its own emulator (not the shared ones): while the emulator is
+ * down every call answers `unavailable` (retryable) within its deadline instead of hanging; after `restart()` on
+ * the same port the same store object works again once its table/container is recreated (restarted emulators are
+ * empty).
  */
 import type { KeyValueStore } from '../../shared/ports/key-value-store';
 import { v } from '../../shared/ports/__contract__/key-value-store.contract';
 import { startCosmos, startFirestore, startMoto, type RunningEmulator } from '../emulators/emulators';
-import { closeTestStores, makeCosmosStore, makeDynamoStore, makeFirestoreStore } from '../emulators/stores';
+import { closeTestStores, makeCosmosRestStore, makeCosmosStore, makeDynamoStore, makeFirestoreRestStore, makeFirestoreStore } from '../emulators/stores';
 
 const TIMEOUT_MS = 2_000;
 /** Scheduling slack on a loaded 2-core machine. */
@@ -39,6 +40,19 @@ const cases: Array<[string, () => Promise<RunningEmulator>, (emulator: RunningEm
     'firestore',
     startFirestore,
     async (emulator) => ({ store: await makeFirestoreStore('outage', emulator, { timeoutMs: TIMEOUT_MS }), recreate: async () => undefined }),
+  ],
+  [
+    'cosmos-rest',
+    startCosmos,
+    async (emulator) => {
+      const store = await makeCosmosRestStore('outage-rest', emulator, { timeoutMs: TIMEOUT_MS });
+      return { store, recreate: () => store.ensureContainer() };
+    },
+  ],
+  [
+    'firestore-rest',
+    startFirestore,
+    async (emulator) => ({ store: await makeFirestoreRestStore('outage-rest', emulator, { timeoutMs: TIMEOUT_MS }), recreate: async () => undefined }),
   ],
 ];
 

@@ -15,10 +15,7 @@ import {
 } from '../../shared/adapters/azure/cosmos-rest-key-value-store';
 import { createFirestoreKeyValueStore, type FirestoreKeyValueStore } from '../../shared/adapters/gcp/firestore-key-value-store';
 import { createFirestoreRestKeyValueStore, FirestoreRestKeyValueStore } from '../../shared/adapters/gcp/firestore-rest-key-value-store';
-import { MeshgateError } from '../../shared/core/errors';
 import { describeKeyValueStoreContract, v } from '../../shared/ports/__contract__/key-value-store.contract';
-import type { KeyValueStore, VersionedRecord } from '../../shared/ports/key-value-store';
-import { startCosmos, startFirestore, type RunningEmulator } from '../emulators/emulators';
 import {
   closeTestStores,
   ENV_COSMOS_ENDPOINT,
@@ -29,6 +26,7 @@ import {
   TEST_FIRESTORE_PROJECT,
   uniqueName,
 } from '../emulators/stores';
+import { caught, describeInterop, errorText, hangingFetch, networkError, stubFetch, type Reply } from './support';
 
 afterEach(closeTestStores);
 
@@ -39,62 +37,11 @@ describeKeyValueStoreContract('cosmos-rest', () => makeCosmosRestStore('kv-rest'
 // Interop with the SDK adapters
 // ---------------------------------------------------------------------------------------------------------------
 
-const records: VersionedRecord[] = [
-  { key: 'interop/plain', value: { n: 1, list: [[1], [], { a: null }] }, version: v(1) },
-  { key: 'interop/tomb', value: null, version: v(2), deleted: true, expiresAt: 1_750_000_060_000 },
-  { key: 'interop/ttl', value: 'beat', version: v(3), expiresAt: 42 },
-  // Partition keys (text up to the first "/", or the whole key) that are not ASCII travel JSON-escaped.
-  { key: 'Grüße', value: 'umlaut partition', version: v(4) },
-  { key: '日本/語', value: 'cjk partition', version: v(5) },
-  { key: 'emoji 😀', value: 'astral partition', version: v(6) },
-  { key: `quote'"`, value: 'quotes in the partition key', version: v(7) },
-];
-
 /** SDK stores made by the interop tests (the REST ones are closed by closeTestStores). */
 const sdkClosers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   await Promise.allSettled(sdkClosers.splice(0).map((close) => close()));
 });
-
-/** Runs the same interop checks for one (SDK, REST) pair sharing a collection/container. */
-function describeInterop(name: string, makePair: () => Promise<{ sdk: KeyValueStore; rest: KeyValueStore }>): void {
-  describe(`${name}: SDK and REST adapters share data`, () => {
-    let sdk: KeyValueStore;
-    let rest: KeyValueStore;
-
-    beforeEach(async () => {
-      ({ sdk, rest } = await makePair());
-    });
-
-    it('REST reads and lists exactly what the SDK wrote', async () => {
-      for (const record of records) await sdk.put(record);
-      for (const record of records) await expect(rest.get(record.key)).resolves.toEqual(record);
-      expect(await rest.list('interop/')).toEqual(records.slice(0, 3));
-      expect((await rest.list('')).map((r) => r.key)).toEqual((await sdk.list('')).map((r) => r.key));
-      expect(await rest.list('日本/')).toEqual([records[4]]);
-    });
-
-    it('the SDK reads and lists exactly what REST wrote', async () => {
-      for (const record of records) await rest.put(record);
-      for (const record of records) await expect(sdk.get(record.key)).resolves.toEqual(record);
-      expect(await sdk.list('interop/')).toEqual(records.slice(0, 3));
-      expect(await sdk.list('Gr')).toEqual([records[3]]);
-    });
-
-    it('conditions hold across adapters: absent, compare-and-set, older and versioned delete', async () => {
-      await sdk.put({ key: 'x/k', value: 'sdk', version: v(1) }, { kind: 'absent' });
-      await expect(rest.put({ key: 'x/k', value: 'rest', version: v(2) }, { kind: 'absent' })).rejects.toMatchObject({ code: 'conflict' });
-      await rest.put({ key: 'x/k', value: 'rest', version: v(2) }, { kind: 'version', version: v(1) });
-      await expect(sdk.put({ key: 'x/k', value: 'stale', version: v(3) }, { kind: 'version', version: v(1) })).rejects.toMatchObject({ code: 'conflict' });
-      await sdk.put({ key: 'x/k', value: 'sdk again', version: v(3) }, { kind: 'older' });
-      await expect(rest.put({ key: 'x/k', value: 'old', version: v(2, 'n9') }, { kind: 'older' })).rejects.toMatchObject({ code: 'conflict' });
-      await expect(rest.delete('x/k', v(2))).rejects.toMatchObject({ code: 'conflict' });
-      await rest.delete('x/k', v(3));
-      await expect(sdk.get('x/k')).resolves.toBeUndefined();
-      await expect(sdk.delete('x/k', v(3))).rejects.toMatchObject({ code: 'not_found' });
-    });
-  });
-}
 
 describeInterop('cosmos', async () => {
   const container = uniqueName('kv-interop');
@@ -116,142 +63,8 @@ describeInterop('firestore', async () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Outage of the store: fail fast while it is down, work again after it comes back (own emulators)
-// ---------------------------------------------------------------------------------------------------------------
-
-const OUTAGE_TIMEOUT_MS = 2_000;
-/** Scheduling slack on a loaded 2-core machine. */
-const OUTAGE_SLACK_MS = 2_500;
-
-async function eventually<T>(attempt: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-}
-
-const outageCases: Array<[string, () => Promise<RunningEmulator>, (e: RunningEmulator) => Promise<{ store: KeyValueStore; recreate: () => Promise<void> }>]> = [
-  [
-    'cosmos-rest',
-    startCosmos,
-    async (emulator) => {
-      const store = await makeCosmosRestStore('outage-rest', emulator, { timeoutMs: OUTAGE_TIMEOUT_MS });
-      return { store, recreate: () => store.ensureContainer() };
-    },
-  ],
-  [
-    'firestore-rest',
-    startFirestore,
-    async (emulator) => ({ store: await makeFirestoreRestStore('outage-rest', emulator, { timeoutMs: OUTAGE_TIMEOUT_MS }), recreate: async () => undefined }),
-  ],
-];
-
-describe.each(outageCases)('%s through an outage of its emulator', (_name, start, make) => {
-  let emulator: RunningEmulator | undefined;
-
-  beforeAll(async () => {
-    emulator = await start();
-  }, 120_000);
-
-  afterAll(async () => {
-    await emulator?.stop();
-  });
-
-  it('answers unavailable (retryable) within its deadline while down, and works again after a restart', async () => {
-    if (!emulator) throw new Error('emulator did not start');
-    const { store, recreate } = await make(emulator);
-    await store.put({ key: 'outage/before', value: 1, version: v(1) });
-    await emulator.stop();
-    const calls: Array<[string, () => Promise<unknown>]> = [
-      ['get', () => store.get('outage/before')],
-      ['put', () => store.put({ key: 'outage/during', value: 2, version: v(2) })],
-      ['conditional put', () => store.put({ key: 'outage/before', value: 3, version: v(3) }, { kind: 'version', version: v(1) })],
-      ['older put', () => store.put({ key: 'outage/before', value: 3, version: v(3) }, { kind: 'older' })],
-      ['delete', () => store.delete('outage/before', v(1))],
-      ['list', () => store.list('outage/')],
-    ];
-    for (const [label, call] of calls) {
-      const started = Date.now();
-      const outcome = await call().then(
-        () => ({ label, code: 'resolved' }),
-        (err: MeshgateError) => ({ label, code: err.code, retryable: err.retryable }),
-      );
-      expect(outcome).toEqual({ label, code: 'unavailable', retryable: true });
-      expect(Date.now() - started).toBeLessThan(OUTAGE_TIMEOUT_MS + OUTAGE_SLACK_MS);
-    }
-    await emulator.restart();
-    await eventually(recreate, 15_000);
-    const after = { key: 'outage/after', value: { n: 4 }, version: v(4) };
-    await eventually(() => store.put(after), 15_000);
-    await expect(store.get('outage/after')).resolves.toEqual(after);
-    await expect(store.get('outage/before')).resolves.toBeUndefined(); // the emulator came back empty
-  }, 120_000);
-});
-
-// ---------------------------------------------------------------------------------------------------------------
 // Over a stubbed fetch: request shapes and error mapping (no network)
 // ---------------------------------------------------------------------------------------------------------------
-
-interface Seen {
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  body: string | undefined;
-}
-
-type Reply = { status: number; body?: unknown; headers?: Record<string, string> } | Error;
-
-/** A fetch that records each request and answers from `replies` in order (the last one repeats). */
-function stubFetch(...replies: Reply[]): { fetch: typeof fetch; seen: Seen[] } {
-  const seen: Seen[] = [];
-  const fetchStub = (async (url: string, init: RequestInit = {}) => {
-    seen.push({
-      url,
-      method: init.method ?? 'GET',
-      headers: Object.fromEntries(Object.entries((init.headers ?? {}) as Record<string, string>).map(([k, val]) => [k.toLowerCase(), val])),
-      body: typeof init.body === 'string' ? init.body : undefined,
-    });
-    const reply = replies[Math.min(seen.length - 1, replies.length - 1)];
-    if (reply === undefined) throw new Error('no reply configured');
-    if (reply instanceof Error) throw reply;
-    const text = reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-    return new Response(reply.status === 204 ? null : text, { status: reply.status, headers: reply.headers ?? {} });
-  }) as unknown as typeof fetch;
-  return { fetch: fetchStub, seen };
-}
-
-const networkError = (): Error => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
-
-/** A fetch that only ever settles when its signal aborts (a hung store). */
-const hangingFetch = (async (_url: string, init: RequestInit = {}) =>
-  new Promise((_, reject) => {
-    init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
-  })) as unknown as typeof fetch;
-
-async function caught(promise: Promise<unknown>): Promise<MeshgateError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MeshgateError);
-    return err as MeshgateError;
-  }
-  throw new Error('expected a rejection');
-}
-
-/** Everything an error exposes as text: message, details and the cause chain. */
-function errorText(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth += 1) {
-    parts.push(String(e), JSON.stringify(e), JSON.stringify((e as { details?: unknown }).details ?? {}));
-    e = (e as { cause?: unknown }).cause;
-  }
-  return parts.join('\n');
-}
 
 describe('FirestoreRestKeyValueStore over a stubbed fetch', () => {
   const TOKEN = 'ya29.secret-access-token';
@@ -358,7 +171,7 @@ describe('FirestoreRestKeyValueStore over a stubbed fetch', () => {
 
   it('answers unavailable when the service hangs past the deadline, and aborts the request', async () => {
     const started = Date.now();
-    const err = await caught(make(hangingFetch, 200).get('a/b'));
+    const err = await caught(make(hangingFetch(), 200).get('a/b'));
     expect(err.code).toBe('unavailable');
     expect(Date.now() - started).toBeLessThan(2_000);
   });
@@ -492,7 +305,7 @@ describe('CosmosRestKeyValueStore over a stubbed fetch', () => {
   });
 
   it('answers unavailable when the service hangs past the deadline', async () => {
-    const err = await caught(make(hangingFetch, 200).get('a/b'));
+    const err = await caught(make(hangingFetch(), 200).get('a/b'));
     expect(err.code).toBe('unavailable');
   });
 
