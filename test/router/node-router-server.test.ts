@@ -1,12 +1,15 @@
 /**
  * The Node server adapter over real sockets: body limits (declared and streamed), unknown paths, and a client
- * that hangs up mid-stream aborting the backend request.
+ * that hangs up mid-stream aborting the backend request. The same request listener served by Google's
+ * functions-framework (its Express server reads the body first) proxies bodies and enforces the limit too.
  */
+import { http as registerHttp } from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemoryStateStore } from '../../shared/adapters/memory/memory-state-store';
 import { UndiciUpstream } from '../../shared/adapters/http/undici-upstream';
-import { startRouterServer, type RouterServer } from '../../shared/adapters/http/node-router-server';
+import { routerRequestListener, startRouterServer, type RouterServer } from '../../shared/adapters/http/node-router-server';
 import { createRouter, type Router } from '../../shared/usecases/router';
 
 describe('startRouterServer', () => {
@@ -24,6 +27,10 @@ describe('startRouterServer', () => {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write('data: first\n\n');
         req.socket.on('close', onClose);
+        return;
+      }
+      if (req.url === '/api/echo') {
+        req.pipe(res);
         return;
       }
       req.resume();
@@ -87,5 +94,41 @@ describe('startRouterServer', () => {
     await backendClosed;
     for (let i = 0; i < 50 && router.counters().clientAborts === 0; i++) await new Promise((res) => setTimeout(res, 10));
     expect(router.counters().clientAborts).toBe(1);
+  });
+
+  describe('served by functions-framework', () => {
+    let ff: Server;
+    let ffUrl: string;
+
+    beforeAll(async () => {
+      registerHttp('router-under-test', routerRequestListener(router));
+      ff = getTestServer('router-under-test');
+      await new Promise<void>((r) => ff.listen(0, '127.0.0.1', r));
+      ffUrl = `http://127.0.0.1:${(ff.address() as AddressInfo).port}`;
+    });
+
+    afterAll(async () => {
+      ff.closeAllConnections();
+      await new Promise((r) => ff.close(r));
+    });
+
+    it('forwards the body the framework already read, and answers 413 beyond the limit', async () => {
+      const json = await fetch(`${ffUrl}/api/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+      expect(json.status).toBe(200);
+      expect(await json.text()).toBe('{"a":1}');
+      const bytes = await fetch(`${ffUrl}/api/echo`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: 'x'.repeat(1000) });
+      expect(await bytes.text()).toBe('x'.repeat(1000));
+      const before = router.counters().bodyTooLarge;
+      const big = await fetch(`${ffUrl}/api/echo`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'y'.repeat(1001) });
+      expect(big.status).toBe(413);
+      expect(router.counters().bodyTooLarge).toBe(before + 1);
+    });
+
+    it('proxies a GET and answers unknown paths with 404', async () => {
+      const ok = await fetch(`${ffUrl}/api/x`);
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toBe('ok');
+      expect((await fetch(`${ffUrl}/nope`)).status).toBe(404);
+    });
   });
 });

@@ -41,7 +41,20 @@ function declaredLength(raw: readonly string[]): number {
   return -1;
 }
 
-/** Handles one request: reads the body up to the router's limit, then hands the exchange to the router. */
+/**
+ * A body a framework in front already read (Google's functions-framework keeps it as `req.rawBody`); the
+ * request stream is then consumed and will not emit it again.
+ */
+function preReadBody(req: IncomingMessage): Buffer | undefined {
+  const raw = (req as IncomingMessage & { rawBody?: unknown }).rawBody;
+  return Buffer.isBuffer(raw) ? raw : undefined;
+}
+
+/**
+ * Handles one request: reads the body up to the router's limit, then hands the exchange to the router. Also
+ * works as the user function of Google's functions-framework (an Express app), whose body parsers read the body
+ * first and leave it in `req.rawBody`.
+ */
 export function routerRequestListener(router: Router): (req: IncomingMessage, res: ServerResponse) => void {
   const limit = router.maxBodyBytes;
   return (req, res) => {
@@ -49,6 +62,13 @@ export function routerRequestListener(router: Router): (req: IncomingMessage, re
     const remoteAddress = req.socket.remoteAddress;
     if (NO_BODY.has(method)) {
       router.handle({ method, url: req.url ?? '/', rawHeaders: req.rawHeaders, body: null, remoteAddress }, res);
+      return;
+    }
+    const preRead = preReadBody(req);
+    if (preRead !== undefined || req.readableEnded) {
+      const size = preRead?.length ?? 0;
+      const body = size === 0 ? null : (preRead as Buffer);
+      router.handle({ method, url: req.url ?? '/', rawHeaders: req.rawHeaders, body: size > limit ? null : body, bodyTooLarge: size > limit, remoteAddress }, res);
       return;
     }
     if (declaredLength(req.rawHeaders) > limit) {
