@@ -27,6 +27,7 @@ import {
   type WriteOp,
 } from '../../core/dns-plan';
 import type { Outcome } from '../../core/outcome';
+import { quoteTxtIn, unquoteTxtIn } from '../_base/dns-txt';
 import { outcomeOfError } from '../http/rest-call';
 import type { Clock } from '../../ports/clock';
 import type { AppliedChange, ChangeSet, DnsProvider, DnsRecord, DnsRecordType, Fence } from '../../ports/dns-provider';
@@ -86,7 +87,6 @@ const OTHER_ROUTING: readonly (keyof Route53ResourceRecordSet)[] = [
   'CidrRoutingConfig',
   'GeoProximityLocation',
 ];
-const MAX_TXT_CHUNK = 255;
 const realClock: Pick<Clock, 'now' | 'sleep'> = {
   now: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -334,44 +334,8 @@ function fromRecordSet(set: Route53ResourceRecordSet): DnsRecord | undefined {
 /** Route 53 returns some characters of names as octal escapes (`\052` for `*`). */
 const unescapeName = (name: string): string => name.replace(/\\(\d{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 
-/**
- * TXT text → Route 53 value: UTF-8 bytes in quoted strings of at most 255 bytes, `"` and `\` escaped, bytes outside
- * printable ASCII as `\ddd` octal escapes (as Route 53 itself returns them).
- */
-export function quoteTxt(text: string): string {
-  const bytes = Buffer.from(text, 'utf8');
-  const strings: string[] = [];
-  for (let i = 0; i < bytes.length || i === 0; i += MAX_TXT_CHUNK) {
-    let out = '';
-    for (const b of bytes.subarray(i, i + MAX_TXT_CHUNK)) {
-      if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
-      else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
-      else out += `\\${b.toString(8).padStart(3, '0')}`;
-    }
-    strings.push(`"${out}"`);
-  }
-  return strings.join(' ');
-}
+/** TXT text → Route 53 value: quoted strings of at most 255 bytes, `\ddd` octal escapes (as Route 53 itself returns them). */
+export const quoteTxt = (text: string): string => quoteTxtIn(text, 8);
 
-/** Route 53 TXT value (one or more quoted strings, `\ddd` escapes) → text. Unquoted values are returned as they are. */
-export function unquoteTxt(value: string): string {
-  const strings = value.match(/"((?:[^"\\]|\\.)*)"/g);
-  if (!strings) return value;
-  const bytes: number[] = [];
-  for (const quoted of strings) {
-    const body = quoted.slice(1, -1);
-    for (let i = 0; i < body.length; i += 1) {
-      const ch = body[i] as string;
-      if (ch === '\\' && /^\d{3}$/.test(body.slice(i + 1, i + 4))) {
-        bytes.push(parseInt(body.slice(i + 1, i + 4), 8));
-        i += 3;
-      } else if (ch === '\\' && i + 1 < body.length) {
-        bytes.push(...Buffer.from(body[i + 1] as string, 'utf8'));
-        i += 1;
-      } else {
-        bytes.push(...Buffer.from(ch, 'utf8'));
-      }
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
+/** Route 53 TXT value (one or more quoted strings, `\ddd` octal escapes) → text. Unquoted values are returned as they are. */
+export const unquoteTxt = (value: string): string => unquoteTxtIn(value, 8);

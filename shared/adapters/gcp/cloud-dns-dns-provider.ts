@@ -56,6 +56,7 @@ import {
   type WriteOp,
 } from '../../core/dns-plan';
 import type { Outcome } from '../../core/outcome';
+import { quoteTxtIn, unquoteTxtIn } from '../_base/dns-txt';
 import { errorName, fetchRestSend, networkError, outcomeOfError, redact, retryAfter } from '../http/rest-call';
 import type { Clock } from '../../ports/clock';
 import type { AppliedChange, ChangeSet, DnsProvider, DnsRecord, DnsRecordType, Fence } from '../../ports/dns-provider';
@@ -69,7 +70,6 @@ export const setsRecordName = (fqdn: string): string => normaliseFqdn(`${SETS_LA
 export const CLOUD_DNS_LIMITS: DnsLimits = Object.freeze({ minWeight: 0, maxWeight: 255, ttlFloor: 5, maxChanges: 1000 });
 const DEFAULT_BASE_URL = 'https://dns.googleapis.com';
 const SUPPORTED_TYPES: ReadonlySet<string> = new Set<DnsRecordType>(['A', 'AAAA', 'CNAME', 'TXT']);
-const MAX_TXT_CHUNK = 255;
 const MAX_PAGES = 1_000;
 
 /** One HTTPS request to Cloud DNS, as this adapter makes it. */
@@ -553,47 +553,11 @@ function planName(state: NameState, next: readonly DnsRecord[]): PlannedName {
 
 // ---- TXT presentation format ----
 
-/**
- * TXT text → Cloud DNS rrdata: UTF-8 bytes in quoted strings of at most 255 bytes, `"` and `\` escaped, bytes outside
- * printable ASCII as `\DDD` decimal escapes (RFC 1035 presentation format).
- */
-export function quoteTxt(text: string): string {
-  const bytes = Buffer.from(text, 'utf8');
-  const strings: string[] = [];
-  for (let i = 0; i < bytes.length || i === 0; i += MAX_TXT_CHUNK) {
-    let out = '';
-    for (const b of bytes.subarray(i, i + MAX_TXT_CHUNK)) {
-      if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
-      else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
-      else out += `\\${String(b).padStart(3, '0')}`;
-    }
-    strings.push(`"${out}"`);
-  }
-  return strings.join(' ');
-}
+/** TXT text → Cloud DNS rrdata: quoted strings of at most 255 bytes, `\DDD` decimal escapes (RFC 1035 presentation format). */
+export const quoteTxt = (text: string): string => quoteTxtIn(text, 10);
 
 /** Cloud DNS TXT rrdata (one or more quoted strings, `\DDD` decimal escapes) → text. Unquoted data is returned as it is. */
-export function unquoteTxt(value: string): string {
-  const strings = value.match(/"((?:[^"\\]|\\.)*)"/g);
-  if (!strings) return value;
-  const bytes: number[] = [];
-  for (const quoted of strings) {
-    const body = quoted.slice(1, -1);
-    for (let i = 0; i < body.length; i += 1) {
-      const ch = body[i] as string;
-      if (ch === '\\' && /^\d{3}$/.test(body.slice(i + 1, i + 4))) {
-        bytes.push(Number(body.slice(i + 1, i + 4)) & 0xff);
-        i += 3;
-      } else if (ch === '\\' && i + 1 < body.length) {
-        bytes.push(...Buffer.from(body[i + 1] as string, 'utf8'));
-        i += 1;
-      } else {
-        bytes.push(...Buffer.from(ch, 'utf8'));
-      }
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
+export const unquoteTxt = (value: string): string => unquoteTxtIn(value, 10);
 
 // ---- errors ----
 
