@@ -4,9 +4,10 @@
  * with `enableHttpStream` (`HttpResponseInit` with a `Readable` body). `head` resolves at `writeHead`; `body`
  * carries every chunk as a Buffer, with backpressure (`write` returns false until the runtime reads on).
  *
- * The body is an object-mode stream so an empty chunk survives: a response with no body still gets one
- * (empty) write, which Lambda needs to send the HTTP prelude at all (a streamed response that never writes
- * hangs the Function URL; aws-lambda-nodejs-runtime-interface-client issue #95).
+ * With `writeEmptyBody`, a response with no body still yields one empty chunk (the body is an object-mode
+ * stream so it survives): Lambda needs a write to send the HTTP prelude at all (a streamed response that never
+ * writes hangs the Function URL; aws-lambda-nodejs-runtime-interface-client issue #95). Azure must not get it:
+ * its worker reads the body through a web stream that stalls on an empty chunk.
  */
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
@@ -25,7 +26,7 @@ export class ReadableSink implements ResponseSink {
   private readonly events = new EventEmitter();
   private wrote = false;
 
-  constructor() {
+  constructor(private readonly options: { readonly writeEmptyBody?: boolean } = {}) {
     this.head = new Promise((resolve) => (this.resolveHead = resolve));
     this.body = new Readable({ objectMode: true, highWaterMark: 16, read: () => this.events.emit('drain') });
     this.body.once('close', () => this.events.emit('close'));
@@ -47,7 +48,7 @@ export class ReadableSink implements ResponseSink {
   end(chunk?: Uint8Array | string): this {
     if (this.body.destroyed) return this;
     if (chunk !== undefined && chunk.length > 0) this.write(chunk);
-    if (!this.wrote) this.body.push(Buffer.alloc(0));
+    if (!this.wrote && this.options.writeEmptyBody === true) this.body.push(Buffer.alloc(0));
     this.body.push(null);
     return this;
   }

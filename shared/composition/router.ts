@@ -10,7 +10,7 @@
  * waits for this: until the first read lands, backends count as healthy and live traffic feeds the breakers.
  */
 import { UndiciUpstream } from '../adapters/http/undici-upstream';
-import type { MeshgateConfig } from '../config';
+import { loadConfig, type MeshgateConfig } from '../config';
 import type { Upstream } from '../ports/upstream';
 import { readObservations, type ObservationView } from '../usecases/health';
 import { backendsFromConfig, createRouter, type BackendStatus, type Router } from '../usecases/router';
@@ -123,3 +123,17 @@ const service = lazyService((context) => buildRouter(context));
 
 /** This process's router; throws `unavailable` (answered 503) when the function set is misconfigured. */
 export const routerService = (): RouterService => service();
+
+/**
+ * The router's paths from the configuration, for runtimes that need routes at registration (Azure), before
+ * the router is built. A configuration that does not load gives the defaults: the router built later reports
+ * the problem with 503 on them.
+ */
+export function routerPaths(): { readonly mcpPath: string; readonly httpPrefixes: readonly string[] } {
+  try {
+    const { router } = loadConfig();
+    return { mcpPath: router.mcpPath, httpPrefixes: router.httpPrefixes };
+  } catch {
+    return { mcpPath: '/mcp', httpPrefixes: [] };
+  }
+}

@@ -226,7 +226,7 @@ export function lambdaRouter(getRouter: () => RouterLike, options: LambdaRouterO
     const router = getRouter();
     const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
     const deadlineAt = remaining === undefined ? undefined : now() + Math.max(0, remaining - margin);
-    const sink = new ReadableSink();
+    const sink = new ReadableSink({ writeEmptyBody: true });
     router.handle(toRouterRequest(event, router.maxBodyBytes, deadlineAt), sink);
     const head = await sink.head;
     return { ...toPrelude(head.status, head.headers), body: sink.body };

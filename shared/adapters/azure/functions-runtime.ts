@@ -3,12 +3,17 @@
  * triggers to and from the cloud-neutral shapes in `shared/ports/http`. Every registration is also kept in a
  * small in-process registry so the local host (`shared/adapters/local`) can serve the same handlers
  * without the Functions host (core tools are not available everywhere).
+ *
+ * `registerRouter` serves the router with HTTP streaming (`app.setup({ enableHttpStream: true })` in the app's
+ * main): the handler returns once the router wrote the head, with a `Readable` body the router keeps writing.
  */
 import type { HttpMethod, HttpRequest, HttpResponseInit, InvocationContext, app as azureApp } from '@azure/functions';
 import { MeshgateError, toHttpResponse } from '../../core/errors';
 import type { Logger } from '../../ports/logger';
 import type { HttpHandlerFn, HttpRequestLike, HttpResult, TimerHandlerFn } from '../../ports/http';
 import { errorLogFields } from '../../usecases/http-router';
+import type { Router, RouterRequest } from '../../usecases/router';
+import { headerPairs, ReadableSink } from '../readable-sink';
 
 /** The two registration calls we use from `app` (a recording fake can stand in for it). */
 export type AzureApp = Pick<typeof azureApp, 'http' | 'timer'>;
@@ -94,14 +99,18 @@ export function azureHttpHandler(fn: HttpHandlerFn, options: Omit<AzureHttpOptio
     try {
       return toResponseInit(await fn(await toHttpRequest(request, options.routePrefix)));
     } catch (err) {
-      const result = toHttpResponse(err);
-      const logger = options.logger?.(context) ?? contextLogger(context);
-      const fields = { ...errorLogFields(err), method: request.method, path: new URL(request.url).pathname };
-      if (result.status >= 500) logger.error(fields, 'http request failed');
-      else logger.warn(fields, 'http request rejected');
-      return toResponseInit(result);
+      return answerError(err, request, options.logger?.(context) ?? contextLogger(context));
     }
   };
+}
+
+/** Logs a thrown error once (secret-free) and answers it with `toHttpResponse`. */
+function answerError(err: unknown, request: HttpRequest, logger: Logger): HttpResponseInit {
+  const result = toHttpResponse(err);
+  const fields = { ...errorLogFields(err), method: request.method, path: new URL(request.url).pathname };
+  if (result.status >= 500) logger.error(fields, 'http request failed');
+  else logger.warn(fields, 'http request rejected');
+  return toResponseInit(result);
 }
 
 /** Checks the timer trigger payload `{isPastDue, scheduleStatus?}`; returns the reason it is malformed, or undefined. */
@@ -176,5 +185,98 @@ export function registerTimer(app: AzureApp, name: string, schedule: string, fn:
   const handler = azureTimerHandler(fn, options);
   remember({ kind: 'timer', name, schedule, handler });
   app.timer(name, { schedule, handler: (timer, context) => handler(timer, context) });
+  return handler;
+}
+
+/** What a streaming entry point needs of the router. */
+export type RouterLike = Pick<Router, 'handle' | 'maxBodyBytes'>;
+
+const NO_BODY: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+const NULL_BODY_STATUS: ReadonlySet<number> = new Set([101, 204, 205, 304]);
+
+/** Reads the request body, stopping (and dropping what was read) once it exceeds `limit`. */
+async function boundedBody(request: HttpRequest, limit: number): Promise<{ body: Uint8Array | null; tooLarge: boolean }> {
+  const declared = Number(request.headers.get('content-length') ?? -1);
+  if (declared > limit) return { body: null, tooLarge: true };
+  if (!request.body) return { body: null, tooLarge: false };
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body.values()) {
+    size += chunk.byteLength;
+    if (size > limit) return { body: null, tooLarge: true };
+    chunks.push(chunk);
+  }
+  return { body: size === 0 ? null : Buffer.concat(chunks, size), tooLarge: false };
+}
+
+/** Azure `HttpRequest` to the router's request, with the route prefix (`/api`) removed from the path. */
+export async function toRouterRequest(request: HttpRequest, maxBodyBytes: number, routePrefix = DEFAULT_ROUTE_PREFIX): Promise<RouterRequest> {
+  const url = new URL(request.url);
+  const method = request.method.toUpperCase();
+  const rawHeaders: string[] = [];
+  request.headers.forEach((value, name) => rawHeaders.push(name, value));
+  const { body, tooLarge } = NO_BODY.has(method) ? { body: null, tooLarge: false } : await boundedBody(request, maxBodyBytes);
+  const remoteAddress = clientIp({ 'x-forwarded-for': request.headers.get('x-forwarded-for') ?? '' });
+  return {
+    method,
+    url: `${stripPrefix(url.pathname, routePrefix)}${url.search}`,
+    rawHeaders,
+    body,
+    ...(tooLarge ? { bodyTooLarge: true } : {}),
+    ...(remoteAddress ? { remoteAddress } : {}),
+  };
+}
+
+/**
+ * The v4 HTTP handler around the router. The router comes from `getRouter` per invocation (built once per
+ * worker); if that throws (a misconfigured function set) the error is logged and answered like any other.
+ * The worker does not tell a handler that its client left, so a stream ends when the backend ends it.
+ */
+export function azureRouterHandler(getRouter: () => RouterLike, options: Pick<AzureHttpOptions, 'routePrefix' | 'logger'> = {}): AzureHttpHandler {
+  return async (request, context) => {
+    let router: RouterLike;
+    try {
+      router = getRouter();
+    } catch (err) {
+      return answerError(err, request, options.logger?.(context) ?? contextLogger(context));
+    }
+    const sink = new ReadableSink();
+    router.handle(await toRouterRequest(request, router.maxBodyBytes, options.routePrefix), sink);
+    const head = await sink.head;
+    const headers = headerPairs(head.headers);
+    if (NULL_BODY_STATUS.has(head.status) || request.method.toUpperCase() === 'HEAD') {
+      sink.body.resume();
+      return { status: head.status, headers };
+    }
+    return { status: head.status, headers, body: sink.body };
+  };
+}
+
+/** Where the router is reached: its MCP path and plain HTTP prefixes (from `router:` in meshgate.yaml). */
+export interface RouterRoutes {
+  readonly mcpPath: string;
+  readonly httpPrefixes: readonly string[];
+}
+
+/** Route templates (relative to the route prefix) for the router's paths: `mcp`, `api/{*rest}`, `{*rest}`. */
+export function routerRouteTemplates(routes: RouterRoutes): { route: string; methods: readonly HttpMethod[] }[] {
+  const trim = (path: string): string => path.replace(/^\/+|\/+$/g, '');
+  return [
+    { route: trim(routes.mcpPath), methods: ['GET', 'POST', 'DELETE', 'OPTIONS'] },
+    ...routes.httpPrefixes.map((prefix) => ({ route: [trim(prefix), '{*rest}'].filter(Boolean).join('/'), methods: ALL_METHODS })),
+  ];
+}
+
+/**
+ * Registers the router: one HTTP function for the MCP path (`name`) and one per plain HTTP prefix
+ * (`<name>Http1`, ...). Needs `app.setup({ enableHttpStream: true })` for responses to stream.
+ */
+export function registerRouter(app: AzureApp, name: string, getRouter: () => RouterLike, routes: RouterRoutes, options: Pick<AzureHttpOptions, 'authLevel' | 'routePrefix' | 'logger'> = {}): AzureHttpHandler {
+  const handler = azureRouterHandler(getRouter, options);
+  routerRouteTemplates(routes).forEach(({ route, methods }, i) => {
+    const fnName = i === 0 ? name : `${name}Http${i}`;
+    remember({ kind: 'http', name: fnName, route, routePrefix: options.routePrefix ?? DEFAULT_ROUTE_PREFIX, methods, handler });
+    app.http(fnName, { route, methods: [...methods], authLevel: options.authLevel ?? 'anonymous', handler });
+  });
   return handler;
 }

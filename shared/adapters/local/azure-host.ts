@@ -6,8 +6,8 @@
  * bare 404 for anything unregistered. Timers are listed by `azureRegistrations()` but not fired here.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { azureRegistrations, type AzureRegistration } from '../azure/functions-runtime';
 import { flatHeaders, listen, readBody, type LocalHostOptions } from './listen';
 
@@ -36,12 +36,26 @@ function compile(registration: HttpRegistration): CompiledRoute {
   return { registration, pattern: new RegExp(`^${source || '/'}/?$`, 'i'), names };
 }
 
-async function responseBytes(init: HttpResponseInit): Promise<Buffer> {
-  if (init.jsonBody !== undefined) return Buffer.from(JSON.stringify(init.jsonBody));
-  if (init.body === undefined || init.body === null) return Buffer.alloc(0);
-  if (typeof init.body === 'string') return Buffer.from(init.body);
-  return Buffer.from(await new Response(init.body as ConstructorParameters<typeof Response>[0]).arrayBuffer());
+/**
+ * Writes the handler's answer as the worker's HTTP proxy does with `enableHttpStream` (`sendProxyResponse` in
+ * @azure/functions): the init becomes an `HttpResponse`, its headers are copied without hop-by-hop ones, and
+ * the body is written chunk by chunk as the stream yields it. Like the worker, a client that left is not told
+ * to the handler: the rest of the body is read and dropped.
+ */
+async function sendResponse(res: ServerResponse, init: HttpResponseInit): Promise<void> {
+  const response = new HttpResponse(init);
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, key) => {
+    if (!HOP_BY_HOP.has(key)) headers[key] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  res.writeHead(response.status, headers);
+  if (response.body) for await (const chunk of response.body.values()) if (!res.destroyed) res.write(chunk);
+  res.end();
 }
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade']);
 
 /** The Functions host would ship these to Application Insights; locally they are stdout lines. */
 const logToStdout = (_level: string, ...args: unknown[]): void => {
@@ -80,15 +94,11 @@ export function serveAzureApp(port: number, options: LocalHostOptions = {}): Pro
         if (req.headers.cookie) headers.cookie = req.headers.cookie;
         const request = new HttpRequest({ method, url: url.toString(), headers, params, ...(body.length > 0 ? { body: { bytes: body } } : {}) });
         const context = new InvocationContext({ invocationId: randomUUID(), functionName: match.route.registration.name, logHandler: logToStdout });
-        const init = await match.route.registration.handler(request, context);
-        const out: Record<string, string> = {};
-        new Headers(init.headers as ConstructorParameters<typeof Headers>[0]).forEach((value, key) => {
-          out[key] = value;
-        });
-        res.writeHead(init.status ?? 200, out).end(await responseBytes(init));
+        await sendResponse(res, await match.route.registration.handler(request, context));
       } catch {
-        if (!res.headersSent) res.writeHead(500);
-        res.end();
+        // A body that fails after the head is cut, not ended cleanly.
+        if (res.headersSent) res.destroy();
+        else res.writeHead(500).end();
       }
     })();
   });

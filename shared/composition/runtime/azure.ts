@@ -1,2 +1,2 @@
 /** Azure Functions v4 runtime adapter, as entry points in functions/azure see it. */
-export { registerHttp, registerTimer } from '../../adapters/azure/functions-runtime';
+export { registerHttp, registerRouter, registerTimer } from '../../adapters/azure/functions-runtime';
