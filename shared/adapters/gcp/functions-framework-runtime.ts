@@ -5,6 +5,9 @@
  * The registering functions also return the Express handler: entry points export it under the function's
  * name, because a deployed bundle carries its own copy of the framework and the runtime's framework finds
  * the target through the module's exports (its registry is a different module instance).
+ *
+ * `registerRouter` serves the router: the Express `res` is a Node `ServerResponse` and is the router's sink as
+ * it is (chunks are written as they arrive; `close` before the end is the client leaving).
  */
 import { http } from '@google-cloud/functions-framework';
 import type { HttpFunction, Request, Response } from '@google-cloud/functions-framework';
@@ -12,6 +15,7 @@ import { MeshgateError, toHttpResponse } from '../../core/errors';
 import type { Logger } from '../../ports/logger';
 import type { HttpHandlerFn, HttpRequestLike, HttpResult, TimerHandlerFn } from '../../ports/http';
 import { errorLogFields, methodNotAllowed } from '../../usecases/http-router';
+import type { Router, RouterRequest } from '../../usecases/router';
 
 type Severity = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 type Write = (line: string) => void;
@@ -182,6 +186,52 @@ export function gcpScheduleHandler(fn: TimerHandlerFn, options: GcpScheduleOptio
 /** Registers the tick function with the framework and returns its handler (export it under `name`). */
 export function registerSchedule(name: string, fn: TimerHandlerFn, options: GcpScheduleOptions = {}): HttpFunction {
   const handler = gcpScheduleHandler(fn, options);
+  http(name, handler);
+  return handler;
+}
+
+/** What the router entry point needs of the router. */
+export type RouterLike = Pick<Router, 'handle' | 'maxBodyBytes'>;
+
+const NO_BODY: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Express request to the router's request. The framework has read the whole body already (up to its own
+ * 1024 MB limit; Cloud Run caps requests at 32 MiB), so a body over the router's limit is dropped here and
+ * answered 413 by the router.
+ */
+export function toRouterRequest(req: Request, maxBodyBytes: number): RouterRequest {
+  const method = req.method.toUpperCase();
+  const raw = NO_BODY.has(method) ? undefined : req.rawBody;
+  const tooLarge = raw !== undefined && raw.length > maxBodyBytes;
+  const remoteAddress = req.ip ?? req.socket?.remoteAddress;
+  return {
+    method,
+    url: req.originalUrl || req.url || '/',
+    rawHeaders: req.rawHeaders,
+    body: tooLarge || raw === undefined || raw.length === 0 ? null : raw,
+    ...(tooLarge ? { bodyTooLarge: true } : {}),
+    ...(remoteAddress ? { remoteAddress } : {}),
+  };
+}
+
+/** Express handler around the router; a router that cannot be built (misconfiguration) is logged and answered. */
+export function gcpRouterHandler(getRouter: () => RouterLike, options: Pick<GcpHttpOptions, 'logger'> = {}): HttpFunction {
+  return (req, res) => {
+    let router: RouterLike;
+    try {
+      router = getRouter();
+    } catch (err) {
+      answerError(res, req, err, options.logger ?? cloudLogger(), 'http request failed');
+      return;
+    }
+    router.handle(toRouterRequest(req, router.maxBodyBytes), res);
+  };
+}
+
+/** Registers the router as an HTTP function and returns its handler (export it under `name`). */
+export function registerRouter(name: string, getRouter: () => RouterLike, options: Pick<GcpHttpOptions, 'logger'> = {}): HttpFunction {
+  const handler = gcpRouterHandler(getRouter, options);
   http(name, handler);
   return handler;
 }

@@ -1,2 +1,2 @@
 /** Functions Framework runtime adapter, as entry points in functions/gcp see it. */
-export { registerHttp, registerSchedule } from '../../adapters/gcp/functions-framework-runtime';
+export { registerHttp, registerRouter, registerSchedule } from '../../adapters/gcp/functions-framework-runtime';
