@@ -11,17 +11,19 @@
  * a write guarded by the store's own optimistic token (ETag, update time), and only asks for those primitives.
  *
  * The limits every store enforces identically are the port's, documented on {@link VersionedRecord} and
- * {@link KeyValueStore}; the constants below are their one definition in code.
+ * {@link KeyValueStore}.
  */
 import { createHash } from 'node:crypto';
 import { MeshgateError, isMeshgateError, type ErrorCode } from '../../core/errors';
+import { DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES, MAX_KEY_LENGTH, compareKeys, utf8Length } from '../../core/replication';
 import type { JsonValue, KeyValueStore, ListOptions, PutCondition, VersionedRecord } from '../../ports/key-value-store';
 
-export const MAX_KEY_LENGTH = 512;
-export const MAX_KEY_BYTES = 1024;
+// One definition of the key limits and the key order for the replicated store (core/replication.ts) and every
+// single store, so the two cannot disagree.
+export { MAX_KEY_BYTES, MAX_KEY_LENGTH, compareKeys, utf8Length };
 export const MAX_VERSION_LENGTH = 128;
 /** Serialised value limit: leaves room for the rest of the item under DynamoDB's 400 KB item limit. */
-export const MAX_VALUE_BYTES = 350 * 1024;
+export const MAX_VALUE_BYTES = DEFAULT_MAX_VALUE_BYTES;
 /** Default deadline for one store call; a dead or hung store answers `unavailable` after this. */
 export const DEFAULT_TIMEOUT_MS = 3_000;
 const MAX_VALUE_DEPTH = 64;
@@ -41,21 +43,6 @@ const invalid = (message: string, details: Record<string, unknown> = {}): Meshga
 
 const describeChar = (text: string, index: number): string =>
   `U+${(text.codePointAt(index) ?? 0).toString(16).toUpperCase().padStart(4, '0')} at index ${index}`;
-
-/** UTF-8 length without allocating. Assumes well-formed UTF-16 (checked before). */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i += 1) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) bytes += 1;
-    else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff) {
-      bytes += 4;
-      i += 1;
-    } else bytes += 3;
-  }
-  return bytes;
-}
 
 function checkText(text: string, what: string): void {
   const control = CONTROL_CHAR.exec(text);
@@ -171,24 +158,6 @@ export function validateLimit(options: ListOptions | undefined): number | undefi
 // ---------------------------------------------------------------------------------------------------------------
 // Keys: ordering, prefixes, partitions and document ids
 // ---------------------------------------------------------------------------------------------------------------
-
-/**
- * Orders keys by Unicode code point, which is UTF-8 byte order: the order DynamoDB and Firestore use.
- * (Plain `<` on JavaScript strings differs for characters above U+FFFF versus U+E000-U+FFFF.)
- */
-export function compareKeys(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i += 1) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    const xs = x >= 0xd800 && x <= 0xdfff;
-    const ys = y >= 0xd800 && y <= 0xdfff;
-    if (xs !== ys) return xs ? 1 : -1; // a surrogate pair encodes a code point above every BMP character
-    return x < y ? -1 : 1;
-  }
-  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
-}
 
 /**
  * Smallest string (in code point order) greater than every string that starts with `prefix`, for range
