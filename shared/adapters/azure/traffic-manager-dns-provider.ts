@@ -58,7 +58,7 @@ import {
   type WriteOp,
 } from '../../core/dns-plan';
 import type { Outcome } from '../../core/outcome';
-import { errorName, fetchRestSend, networkError, outcomeOfError, redact, retryAfter } from '../http/rest-call';
+import { errorName, fetchRestSend, networkError, outcomeOfError, redact, retryAfter, type RestRequest, type RestResponse } from '../http/rest-call';
 import type { Clock } from '../../ports/clock';
 import type { AppliedChange, ChangeSet, DnsProvider, DnsRecord, DnsRecordType, Fence } from '../../ports/dns-provider';
 import type { Logger } from '../../ports/logger';
@@ -78,20 +78,12 @@ export const TRAFFIC_MANAGER_LIMITS: DnsLimits = Object.freeze({ minWeight: 0, m
 const MAX_ENDPOINTS = 200;
 
 /** One HTTPS request to ARM, as this adapter makes it. */
-export interface ArmRequest {
+export interface ArmRequest extends RestRequest {
   readonly method: 'GET' | 'PUT';
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body?: string;
-  readonly timeoutMs: number;
 }
 
 /** Header names lower-case. */
-export interface ArmResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
+export type ArmResponse = RestResponse;
 
 /**
  * The one call this adapter makes: send an HTTP request to Azure Resource Manager. {@link fetchTrafficManagerApi}

@@ -57,7 +57,7 @@ import {
 } from '../../core/dns-plan';
 import type { Outcome } from '../../core/outcome';
 import { quoteTxtIn, unquoteTxtIn } from '../_base/dns-txt';
-import { errorName, fetchRestSend, networkError, outcomeOfError, redact, retryAfter } from '../http/rest-call';
+import { errorName, fetchRestSend, networkError, outcomeOfError, redact, retryAfter, type RestRequest, type RestResponse } from '../http/rest-call';
 import type { Clock } from '../../ports/clock';
 import type { AppliedChange, ChangeSet, DnsProvider, DnsRecord, DnsRecordType, Fence } from '../../ports/dns-provider';
 import type { Logger } from '../../ports/logger';
@@ -73,20 +73,12 @@ const SUPPORTED_TYPES: ReadonlySet<string> = new Set<DnsRecordType>(['A', 'AAAA'
 const MAX_PAGES = 1_000;
 
 /** One HTTPS request to Cloud DNS, as this adapter makes it. */
-export interface CloudDnsRequest {
+export interface CloudDnsRequest extends RestRequest {
   readonly method: 'GET' | 'POST';
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body?: string;
-  readonly timeoutMs: number;
 }
 
 /** Header names lower-case. */
-export interface CloudDnsResponse {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
+export type CloudDnsResponse = RestResponse;
 
 /**
  * The one call this adapter makes: send an HTTP request to the Cloud DNS API. {@link fetchCloudDnsApi} is the real
