@@ -149,6 +149,16 @@ interface Recovery {
   readonly restartedAt: number;
 }
 
+interface OutageReport {
+  readonly cloud: Cloud;
+  readonly from: string;
+  readonly seconds: number;
+  /** From the outage's start to the first zone read with the cloud at weight 0 (negative: it was already 0). */
+  readonly secondsToDnsMoved: number | null;
+  readonly requestsToDeadRouter: number;
+  readonly lastRequestToDeadRouterSecondsAfterStart: number | null;
+}
+
 interface Scenario {
   readonly name: string;
   readonly from: number;
@@ -516,7 +526,7 @@ class Bench {
   // ---- analysis ----
 
   /** The workload's requests in total and by the scenario in force when each was sent. */
-  analyseRequests(records: readonly RequestRecord[], endAt: number): { total: Tally; byScenario: Record<string, Tally>; outages: object[] } {
+  analyseRequests(records: readonly RequestRecord[], endAt: number): { total: Tally; byScenario: Record<string, Tally>; outages: OutageReport[] } {
     for (const outage of this.outages) {
       const to = Number.isFinite(outage.to) ? outage.to : endAt;
       outage.dnsMovedAt = this.watch.between(outage.from, to).find((s) => s.weights[outage.cloud] === 0)?.at ?? null;
@@ -794,6 +804,10 @@ async function main(): Promise<void> {
           Object.entries(requests.byScenario).map(([name, t]) => [name, { ...t, lost: t.lost.slice(0, 20), atDeadBackend: t.atDeadBackend.slice(0, 20) }]),
         ),
         outages: requests.outages,
+        // A DNS client reaches a dead router only until the zone drops it plus one TTL (+1 s for the zone poll and the request itself).
+        outagesWithDeadRouterRequestsAfterDnsMovedPlusTtl: requests.outages.filter(
+          (o) => o.secondsToDnsMoved !== null && o.lastRequestToDeadRouterSecondsAfterStart !== null && o.lastRequestToDeadRouterSecondsAfterStart > Math.max(0, o.secondsToDnsMoved) + mesh.config.dns.ttl + 1,
+        ).length,
       },
       targetsMet: {
         detectP95AtMost15s: detect.p95 !== null && detect.p95 <= 15,
