@@ -48,7 +48,7 @@ describe('gcp scheduler (functions-framework + Cloud Scheduler over HTTP)', () =
     const res = await post('{"schedule":"tick"}');
     expect(res.status).toBe(204);
     expect(out.lines()).toEqual([]);
-    expect(logger.lines.find((l) => l.fields.event === 'scheduler.tick')).toMatchObject({ fields: { subTicks: 11, led: 11, applied: 1 } });
+    expect(logger.lines.find((l) => l.fields.event === 'scheduler.tick')).toMatchObject({ fields: { subTicks: 22, led: 22, applied: 1 } });
     expect((await zone.records('mcp.example.test')).map((r) => r.weight)).toEqual([255, 255, 255]);
     const status = (await (await fetch(`${scheduler.url}/scheduler/status`)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ leader: { term: 1, live: true }, plan: { outcome: 'success' } });
