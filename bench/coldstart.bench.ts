@@ -11,18 +11,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { buildAll, BUNDLE_BUDGET_BYTES, discoverFunctions } from '../infra/build/build';
+import { AZURE_CORE_STUB, buildAll, BUNDLE_BUDGET_BYTES, discoverFunctions, LAMBDA_GLOBALS_STUB } from '../infra/build/build';
 import { percentile, writeResult } from './support/results';
 
 const ROOT = join(__dirname, '..');
 const RUNS = Number(process.env.MESHGATE_BENCH_RUNS ?? 15);
 const INIT_TARGET_MS = 150;
 
-/** The Azure Functions worker injects '@azure/functions-core'; stand in for it as the worker would. */
-const AZURE_CORE_STUB = `const M=require('module');const core={setProgrammingModel(){},registerFunction(){return{dispose(){}}},registerHook(){return{dispose(){}}}};const load=M._load;M._load=function(r,...a){return r==='@azure/functions-core'?core:load.call(this,r,...a)};`;
-
 function initOnce(file: string): number {
-  const script = `${AZURE_CORE_STUB}const t=performance.now();require(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));process.exit(0)`;
+  const script = `${AZURE_CORE_STUB}${LAMBDA_GLOBALS_STUB}const t=performance.now();require(${JSON.stringify(file)});process.stdout.write(String(performance.now()-t));process.exit(0)`;
   return Number(execFileSync(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 }).toString());
 }
 
@@ -43,6 +40,7 @@ async function bundleSize(entry: string, external: string[], minify: boolean, di
 
 const BASELINES: Record<string, { source: string; external: string[] }> = {
   'baseline/middy-hello': { source: `import middy from '@middy/core'; export const handler = middy(async () => ({ statusCode: 200, body: 'ok' }));`, external: [] },
+  'baseline/middy-streaming-hello': { source: `import middy from '@middy/core'; export const handler = middy(async () => ({ statusCode: 200, body: 'ok' }), { streamifyResponse: true });`, external: [] },
   'baseline/azure-functions-hello': { source: `import { app } from '@azure/functions'; app.http('hello', { handler: async () => ({ body: 'ok' }) });`, external: ['@azure/functions-core'] },
   'baseline/functions-framework-hello': { source: `import { http } from '@google-cloud/functions-framework'; http('hello', (_req, res) => { res.send('ok'); });`, external: [] },
 };

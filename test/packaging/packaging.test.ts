@@ -69,7 +69,7 @@ afterAll(() => {
 describe('build', () => {
   it('bundles one CommonJS file per function per cloud and prints a size table', () => {
     expect(buildOutput).toMatch(/cloud\s+function\s+minified/);
-    for (const bundle of ['aws/health', 'azure/health', 'azure/index', 'gcp/health']) {
+    for (const bundle of ['aws/health', 'aws/router', 'azure/health', 'azure/index', 'gcp/health', 'gcp/router']) {
       const file = join(dist, bundle, 'index.js');
       expect(statSync(file).size).toBeLessThan(MB);
       expect(readFileSync(file, 'utf8')).not.toMatch(/^import |sourceMappingURL/m);
@@ -130,6 +130,42 @@ describe('aws package (serverless package, offline, no credentials)', () => {
   });
 });
 
+describe('aws router package (Function URL with response streaming)', () => {
+  const pkg = (): string => join(dist, 'aws', 'serverless');
+
+  it('zips only the router bundle and gives it a streaming Function URL and a 15 min timeout', () => {
+    expect(readZip(join(pkg(), 'router.zip')).list.map((e) => e.name)).toEqual(['dist/aws/router/index.js']);
+    const template = JSON.parse(readFileSync(join(pkg(), 'cloudformation-template-update-stack.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+    const resources = Object.values(template.Resources);
+    const router = resources.find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Handler === 'dist/aws/router/index.handler');
+    expect(router?.Properties).toMatchObject({ Runtime: 'nodejs20.x', Timeout: 900, MemorySize: 1024 });
+    expect(resources.filter((r) => r.Type === 'AWS::Lambda::Url').map((r) => r.Properties.InvokeMode)).toEqual(['RESPONSE_STREAM']);
+  });
+
+  it('the zipped bundle streams its answer through awslambda.HttpResponseStream as the runtime calls it', () => {
+    // No configuration is deployed here: the router refuses as misconfigured, through the streaming path.
+    const extracted = join(work, 'lambda-router');
+    mkdirSync(extracted, { recursive: true });
+    writeFileSync(join(extracted, 'index.js'), readZip(join(pkg(), 'router.zip')).read('dist/aws/router/index.js'));
+    const result = nodeJson(`
+      const { Writable } = require('stream');
+      let prelude;
+      const chunks = [];
+      globalThis.awslambda = {
+        streamifyResponse: (h) => Object.assign(h, { [Symbol.for('aws.lambda.runtime.handler.streaming')]: 'response' }),
+        HttpResponseStream: { from: (s, p) => { prelude = p; return s; } },
+      };
+      const m = require(${JSON.stringify(join(extracted, 'index.js'))});
+      const stream = new Writable({ write(c, _e, done) { chunks.push(Buffer.from(c)); done(); } });
+      const event = { version: '2.0', routeKey: '$default', rawPath: '/mcp', rawQueryString: '', headers: { 'content-type': 'application/json' },
+        requestContext: { http: { method: 'POST', path: '/mcp', sourceIp: '192.0.2.1' }, stage: '$default' }, body: '{}', isBase64Encoded: false };
+      const ctx = { awsRequestId: 'r1', getRemainingTimeInMillis: () => 30000 };
+      m.handler(event, stream, ctx).then(() => console.log(JSON.stringify({ prelude, body: Buffer.concat(chunks).toString() })), (e) => console.log(JSON.stringify({ error: e.message })));`);
+    expect(result).toMatchObject({ prelude: { statusCode: 503, headers: { 'content-type': 'application/json' } } });
+    expect(JSON.parse((result as { body: string }).body)).toEqual({ error: { code: 'unavailable', message: 'this function set is misconfigured; see its logs' } });
+  });
+});
+
 describe('azure package (zip deploy)', () => {
   const zipFile = (): string => join(dist, 'azure', 'meshgate-azure.zip');
 
@@ -151,11 +187,12 @@ describe('azure package (zip deploy)', () => {
     mkdirSync(extracted, { recursive: true });
     const zip = readZip(zipFile());
     for (const { name } of zip.list) writeFileSync(join(extracted, name), zip.read(name));
-    // The Node worker injects '@azure/functions-core' (left external by the build); stand in for it.
+    // The Node worker injects '@azure/functions-core' (left external by the build); stand in for it as a host
+    // with HTTP streaming (v4.28+, whose core API has \`log\`) does.
     const registered = nodeJson(`
       const Module = require('module');
       const seen = [];
-      const core = { setProgrammingModel() {}, registerFunction(meta) { seen.push(meta); return { dispose() {} }; }, registerHook() { return { dispose() {} }; } };
+      const core = { log() {}, setProgrammingModel() {}, registerFunction(meta) { seen.push(meta); return { dispose() {} }; }, registerHook() { return { dispose() {} }; } };
       const load = Module._load;
       Module._load = function (request, ...rest) { return request === '@azure/functions-core' ? core : load.call(this, request, ...rest); };
       require(${JSON.stringify(join(extracted, 'index.js'))});
@@ -163,6 +200,7 @@ describe('azure package (zip deploy)', () => {
     expect(registered).toEqual([
       { name: 'health', bindings: [expect.objectContaining({ type: 'httpTrigger', route: 'health', authLevel: 'anonymous', methods: expect.arrayContaining(['GET', 'POST']) })] },
       { name: 'healthTick', bindings: [expect.objectContaining({ type: 'timerTrigger', schedule: '*/5 * * * * *' })] },
+      { name: 'router', bindings: [expect.objectContaining({ type: 'httpTrigger', route: 'mcp', authLevel: 'anonymous', methods: ['GET', 'POST', 'DELETE', 'OPTIONS'] })] },
       { name: 'scheduler', bindings: [expect.objectContaining({ type: 'httpTrigger', route: 'scheduler/status' })] },
       { name: 'schedulerTick', bindings: [expect.objectContaining({ type: 'timerTrigger', schedule: '*/5 * * * * *' })] },
     ]);
@@ -219,6 +257,14 @@ describe('gcp package (source folders for gcloud functions deploy --gen2)', () =
       expect(res.status).toBe(503);
     } finally {
       await stop(tick);
+    }
+    const router = spawn(process.execPath, [main, '--target=router', `--source=${join(dist, 'gcp', 'router')}`, `--port=${port}`], { cwd: work, stdio: 'ignore', env: { ...process.env, NODE_ENV: 'production' } });
+    try {
+      const res = await untilUp(`http://127.0.0.1:${port}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ error: { code: 'unavailable', message: 'this function set is misconfigured; see its logs' } });
+    } finally {
+      await stop(router);
     }
   }, 30_000);
 });
