@@ -538,8 +538,8 @@ class Bench {
     for (const r of records) {
       const scenario = [...this.scenarios].reverse().find((sc) => sc.from <= r.sentAt)?.name ?? 'start';
       const { kind, outage } = classOf(r, this.outages);
-      countRequest(total, r, kind);
-      countRequest((byScenario[scenario] ??= emptyTally()), r, kind);
+      countRequest(total, r, kind, outage);
+      countRequest((byScenario[scenario] ??= emptyTally()), r, kind, outage);
       if (outage && kind.startsWith('dead-router')) {
         const seen = deadRouter.get(outage) ?? { requests: 0, lastSentAfterMs: 0 };
         deadRouter.set(outage, { requests: seen.requests + 1, lastSentAfterMs: Math.max(seen.lastSentAfterMs, r.sentAt - outage.from) });

@@ -253,6 +253,8 @@ export interface Tally {
   failed: number;
   /** (a) Failed although resending could not have repeated an action: nothing reached a live backend that could have acted, or the method is idempotent. Must be 0. */
   lostRetryable: number;
+  /** Part of (a): an idempotent request (initialize, tools/list) the router had sent to a backend that then died or froze, answered 502/504. */
+  lostAtDeadBackend: number;
   /** (b) `tools/call` that reached a backend which then died or froze: not safe to resend, reported to the client. */
   nonIdempotentReachedDeadBackend: number;
   /** (c) Sent to a router whose cloud was down, on a DNS answer resolved before the zone dropped that cloud. */
@@ -272,6 +274,7 @@ export const emptyTally = (): Tally => ({
   sessionResets: 0,
   failed: 0,
   lostRetryable: 0,
+  lostAtDeadBackend: 0,
   nonIdempotentReachedDeadBackend: 0,
   requestsToDeadRouterBeforeDnsMoved: 0,
   requestsToDeadRouterAfterDnsMoved: 0,
@@ -302,14 +305,14 @@ export function classOf(r: RequestRecord, outages: readonly Outage[]): { kind: R
   const target = backendCloud(r.backend);
   const deadBackend = target === undefined ? undefined : overlapping(outages, target, r.sentAt, r.endAt);
   if (deadBackend && r.method === 'tools/call' && (r.status === 502 || r.status === 504)) return { kind: 'non-idempotent-at-dead-backend', outage: deadBackend };
-  return { kind: 'lost-retryable' };
+  return deadBackend ? { kind: 'lost-retryable', outage: deadBackend } : { kind: 'lost-retryable' };
 }
 
 export const describeRequest = (r: RequestRecord): string =>
   `${new Date(r.sentAt).toISOString()} ${r.method} via ${r.router} router -> ${r.ending} ${r.status ?? ''} ${r.detail ?? ''}${r.backend ? ` (backend ${r.backend})` : ''}${r.resent ? ' [resend]' : ''}`.replace(/\s+/g, ' ');
 
 /** Adds one request of class `kind` to a tally. */
-export function count(tally: Tally, r: RequestRecord, kind: RequestClass): void {
+export function count(tally: Tally, r: RequestRecord, kind: RequestClass, outage?: Outage): void {
   tally.sent += 1;
   tally.byMethod[r.method] += 1;
   if (kind === 'succeeded') return void (tally.succeeded += 1);
@@ -322,6 +325,7 @@ export function count(tally: Tally, r: RequestRecord, kind: RequestClass): void 
     tally.atDeadBackend.push(describeRequest(r));
   } else {
     tally.lostRetryable += 1;
+    if (outage) tally.lostAtDeadBackend += 1;
     tally.lost.push(describeRequest(r));
   }
 }
