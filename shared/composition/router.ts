@@ -3,14 +3,16 @@
  * Functions instance), built on first use from the shared context, so its keep-alive pools and affinity cache
  * survive between invocations.
  *
- * Health comes from the observations the health functions write (`observation/<target>/<observer>`): every
+ * Health comes from the observations the health functions write (`observation/backend:<id>/<observer>`): every
  * `router.refresh_seconds` the router reads them in the background and marks a backend unhealthy while a quorum
  * of fresh observers (2, or 1 with a single cloud) report `health.failure_threshold` consecutive failures. Its
  * latency is this cloud's own observer's EWMA, as that is the path the router's requests take. A request never
  * waits for this: until the first read lands, backends count as healthy and live traffic feeds the breakers.
  */
 import { UndiciUpstream } from '../adapters/http/undici-upstream';
+import { backendTargetId } from '../core/health/keys';
 import { loadConfig, type MeshgateConfig } from '../config';
+import type { StateStore } from '../ports/state-store';
 import type { Upstream } from '../ports/upstream';
 import { readObservations, type ObservationView } from '../usecases/health';
 import { backendsFromConfig, createRouter, type BackendStatus, type Router } from '../usecases/router';
@@ -42,7 +44,8 @@ export function backendStatuses(
 ): BackendStatus[] {
   const statuses: BackendStatus[] = [];
   for (const id of backendIds) {
-    const seen = views.filter((v) => v.target === id);
+    const target = backendTargetId(id);
+    const seen = views.filter((v) => v.target === target);
     if (seen.length === 0) continue;
     const failing = seen.filter((v) => v.summary.consecutiveFailures >= options.failureThreshold).length;
     const own = seen.find((v) => v.observer === options.ownCloud)?.summary.ewmaLatencyMs ?? null;
@@ -76,8 +79,11 @@ function routerOptions(config: MeshgateConfig) {
   };
 }
 
+/** What the router needs of the app context; any `StateStore` will do as the store. */
+export type RouterContext = Pick<AppContext, 'config' | 'runtime' | 'clock' | 'logger'> & { readonly store: StateStore };
+
 /** Builds the router from the context; usable by any host (function runtimes, the local mesh, a plain server). */
-export function buildRouter({ config, runtime, store, clock, logger }: AppContext, options: BuildRouterOptions = {}): RouterService {
+export function buildRouter({ config, runtime, store, clock, logger }: RouterContext, options: BuildRouterOptions = {}): RouterService {
   const log = logger.child({ usecase: 'router' });
   const upstream =
     options.upstream ??
