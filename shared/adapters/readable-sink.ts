@@ -63,11 +63,6 @@ export class ReadableSink implements ResponseSink {
     this.body.destroy(new Error('response cut: the backend stream failed or the deadline passed'));
     return this;
   }
-
-  /** The client went away (the runtime closed its side): the router stops the upstream request. */
-  abort(): void {
-    if (!this.body.destroyed) this.body.destroy();
-  }
 }
 
 /** Flat `[name, value, ...]` to `[name, value]` pairs. */

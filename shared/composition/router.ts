@@ -34,8 +34,8 @@ export interface BuildRouterOptions {
 }
 
 /**
- * What the observations say about each configured backend. A backend nobody observed freshly is left out
- * (it keeps its configured or last known state).
+ * What the observations say about each configured backend. A backend nobody observed freshly counts as healthy
+ * again (the observers are gone, not the backend); live traffic and its breaker still judge it.
  */
 export function backendStatuses(
   views: readonly ObservationView[],
@@ -46,7 +46,10 @@ export function backendStatuses(
   for (const id of backendIds) {
     const target = backendTargetId(id);
     const seen = views.filter((v) => v.target === target);
-    if (seen.length === 0) continue;
+    if (seen.length === 0) {
+      statuses.push({ id, healthy: true });
+      continue;
+    }
     const failing = seen.filter((v) => v.summary.consecutiveFailures >= options.failureThreshold).length;
     const own = seen.find((v) => v.observer === options.ownCloud)?.summary.ewmaLatencyMs ?? null;
     statuses.push({ id, healthy: failing < options.quorum, ...(own === null ? {} : { latencyEwmaMs: own }) });

@@ -8,6 +8,7 @@ import { MemoryStateStore } from '../../shared/adapters/memory/memory-state-stor
 import { parseConfig, type MeshgateConfig, type Runtime } from '../../shared/config';
 import { backendTargetId, observationKey } from '../../shared/core/health/keys';
 import { foldObservation, observationToJson, type ObservationRecord } from '../../shared/core/health/observation';
+import type { Clock } from '../../shared/ports/clock';
 import type { Logger } from '../../shared/ports/logger';
 import { buildRouter, type RouterService } from '../../shared/composition/router';
 
@@ -16,6 +17,7 @@ const config: MeshgateConfig = parseConfig(yaml, {}, 'meshgate.local.yaml');
 const runtime: Runtime = { cloud: 'aws', region: 'us-east-1', nodeId: 'aws-test', buildVersion: 'test', logLevel: 'silent' };
 const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => silent };
 const NOW = 1_800_000_000_000;
+const clockAt = (now: () => number): Clock => ({ now, sleep: async () => undefined });
 
 /** An observer's record of a backend after `samples` probes, newest last. */
 function record(backendId: string, observer: string, samples: readonly { ok: boolean; latencyMs?: number; at?: number }[]): ObservationRecord {
@@ -37,14 +39,14 @@ afterEach(async () => {
 
 describe('router composition', () => {
   it('takes the router options from the configuration', () => {
-    service = buildRouter({ config, runtime, store: new MemoryStateStore(), clock: { now: () => NOW }, logger: silent }, { refresh: false });
+    service = buildRouter({ config, runtime, store: new MemoryStateStore(), clock: clockAt(() => NOW), logger: silent }, { refresh: false });
     expect(service.router.maxBodyBytes).toBe(1024 * 1024);
     expect(service.router.snapshot().mcp.backends.map((b) => b.id)).toEqual(['aws-demo', 'azure-demo', 'gcp-demo']);
   });
 
   it('marks a backend down while two fresh observers report failure_threshold failures, and keeps the own latency', async () => {
     const store = new MemoryStateStore();
-    service = buildRouter({ config, runtime, store, clock: { now: () => NOW }, logger: silent }, { refresh: false });
+    service = buildRouter({ config, runtime, store, clock: clockAt(() => NOW), logger: silent }, { refresh: false });
     const down = [{ ok: true }, { ok: false }, { ok: false }];
     await observe(store, record('azure-demo', 'aws', down));
     await observe(store, record('azure-demo', 'gcp', down));
@@ -67,13 +69,27 @@ describe('router composition', () => {
 
   it('brings a backend back once the observers stop reporting failures', async () => {
     const store = new MemoryStateStore();
-    service = buildRouter({ config, runtime, store, clock: { now: () => NOW }, logger: silent }, { refresh: false });
+    service = buildRouter({ config, runtime, store, clock: clockAt(() => NOW), logger: silent }, { refresh: false });
     await observe(store, record('azure-demo', 'aws', [{ ok: false }, { ok: false }]));
     await observe(store, record('azure-demo', 'gcp', [{ ok: false }, { ok: false }]));
     await service.refreshHealth();
     expect(service.router.snapshot().mcp.backends.find((b) => b.id === 'azure-demo')?.healthy).toBe(false);
 
     await observe(store, record('azure-demo', 'aws', [{ ok: false }, { ok: false }, { ok: true }]));
+    await service.refreshHealth();
+    expect(service.router.snapshot().mcp.backends.find((b) => b.id === 'azure-demo')?.healthy).toBe(true);
+  });
+
+  it('counts a backend healthy again when its observers have gone quiet', async () => {
+    const store = new MemoryStateStore();
+    let now = NOW;
+    service = buildRouter({ config, runtime, store, clock: clockAt(() => now), logger: silent }, { refresh: false });
+    await observe(store, record('azure-demo', 'aws', [{ ok: false }, { ok: false }]));
+    await observe(store, record('azure-demo', 'gcp', [{ ok: false }, { ok: false }]));
+    await service.refreshHealth();
+    expect(service.router.snapshot().mcp.backends.find((b) => b.id === 'azure-demo')?.healthy).toBe(false);
+
+    now += 60_000;
     await service.refreshHealth();
     expect(service.router.snapshot().mcp.backends.find((b) => b.id === 'azure-demo')?.healthy).toBe(true);
   });
