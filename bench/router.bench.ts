@@ -3,16 +3,22 @@
  *   1. directly,
  *   2. through nginx `proxy_pass` with a keepalive upstream (config generated in a temp dir, nginx in the
  *      foreground with its own pid and error log, stopped by PID),
- *   3. through the meshgate router's Node server (undici keep-alive pool).
+ *   3. through the meshgate router's Node server (undici keep-alive pool),
+ *   4. through the same router served by Google's functions-framework (its Express server, the router's request
+ *      listener as the user function), as the GCP function set serves it.
  * Throughput: wrk with fixed connections and duration (autocannon when wrk is missing), targets interleaved over
  * several rounds so machine noise spreads evenly. Added latency: the same targets at a moderate, paced load
  * (wrk with a per-connection delay; a fixed-rate Node client when wrk is missing), p50/p99 minus direct.
  * SSE: time to the first byte of an event stream, sequential requests on an otherwise idle machine.
- * Also informative: JSON-RPC POSTs to the MCP endpoint, direct and through the router.
- * Writes bench/results/router.json. Targets: rpsRouter ≥ 0.7 × rpsNginx, p99 added ≤ 1 ms.
+ * Also informative: JSON-RPC POSTs to the MCP endpoint, direct and through the router, and the router use case's
+ * own CPU per request without sockets (bench/support/router-bench-inproc.ts).
+ * Before measuring it waits (up to MESHGATE_BENCH_QUIET_WAIT_S, checking every 30 s) for the 1-minute load
+ * average to drop below MESHGATE_BENCH_QUIET_LOAD, since tail latencies on a shared machine measure the neighbours.
+ * Writes bench/results/router.json. Targets: rpsRouter ≥ 0.7 × rpsNginx, p99 added ≤ 1 ms, 10 000 rps per instance.
  *
  * Knobs (environment): MESHGATE_BENCH_CONNECTIONS (32), MESHGATE_BENCH_DURATION (10 s), MESHGATE_BENCH_ROUNDS (3),
- * MESHGATE_BENCH_PACED_DELAY_MS (2), MESHGATE_BENCH_PACED_CONNECTIONS (4).
+ * MESHGATE_BENCH_PACED_DELAY_MS (2), MESHGATE_BENCH_PACED_CONNECTIONS (4), MESHGATE_BENCH_QUIET_LOAD (1.5),
+ * MESHGATE_BENCH_QUIET_WAIT_S (600; 0 skips the wait).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,8 +36,14 @@ const WARMUP_S = 2;
 const PACED_DELAY_MS = Number(process.env.MESHGATE_BENCH_PACED_DELAY_MS ?? 2);
 const PACED_CONNECTIONS = Number(process.env.MESHGATE_BENCH_PACED_CONNECTIONS ?? 4);
 const SSE_SAMPLES = 300;
+const QUIET_LOAD = Number(process.env.MESHGATE_BENCH_QUIET_LOAD ?? 1.5);
+const QUIET_WAIT_S = Number(process.env.MESHGATE_BENCH_QUIET_WAIT_S ?? 600);
 const TARGET_RATIO = 0.7;
 const TARGET_P99_ADDED_MS = 1;
+const TARGET_RPS_PER_INSTANCE = 10_000;
+
+type TargetName = 'direct' | 'nginx' | 'router' | 'functionsFramework';
+const TARGET_NAMES: readonly TargetName[] = ['direct', 'nginx', 'router', 'functionsFramework'];
 
 const children: ChildProcess[] = [];
 const notes: string[] = [];
@@ -55,8 +67,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a child that prints `READY <port>`; resolves with the port. */
-function startChild(command: string, args: string[], name: string): Promise<number> {
+/** Starts a child that prints `READY <port>`; resolves with the port and the child's pid. */
+function startChild(command: string, args: string[], name: string): Promise<{ port: number; pid: number | undefined }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
@@ -67,7 +79,7 @@ function startChild(command: string, args: string[], name: string): Promise<numb
       const m = /READY (\d+)/.exec(out);
       if (m !== null) {
         clearTimeout(timer);
-        resolve(Number(m[1]));
+        resolve({ port: Number(m[1]), pid: child.pid });
       }
     });
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
@@ -248,30 +260,55 @@ function median(xs: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/** Waits (bounded) for the 1-minute load average to fall below QUIET_LOAD; returns the seconds waited. */
+async function waitForQuiet(): Promise<number> {
+  const started = Date.now();
+  while ((loadavg()[0] ?? 0) >= QUIET_LOAD && Date.now() - started < QUIET_WAIT_S * 1000) {
+    console.log(`load average ${(loadavg()[0] ?? 0).toFixed(2)} >= ${QUIET_LOAD}: waiting 30 s for a quieter machine`);
+    await new Promise((r) => setTimeout(r, 30_000));
+  }
+  return Math.round((Date.now() - started) / 1000);
+}
+
+/** The router use case's own CPU per request (no sockets), from router-bench-inproc in a fresh process. */
+async function routerOwnCost(work: string): Promise<{ getNs: number; mcpPostNs: number } | null> {
+  const bundle = join(work, 'router-inproc.js');
+  await build({ entryPoints: [join(__dirname, 'support', 'router-bench-inproc.ts')], outfile: bundle, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });
+  const r = spawnSync(process.execPath, [bundle], { encoding: 'utf8', timeout: 120_000 });
+  const get = /GET \/: (\d+) ns/.exec(r.stdout ?? '');
+  const post = /POST \/mcp: (\d+) ns/.exec(r.stdout ?? '');
+  return get === null || post === null ? null : { getNs: Number(get[1]), mcpPostNs: Number(post[1]) };
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'meshgate-router-bench-'));
+  const waitedForQuietS = QUIET_WAIT_S > 0 ? await waitForQuiet() : 0;
   const loadAtStart = loadavg()[0] ?? 0;
   const wrk = which('wrk');
   const tool = wrk !== undefined ? 'wrk' : 'autocannon';
   if (wrk === undefined) notes.push('wrk not installed (apt-get install -y wrk): autocannon used; it shares the CPUs with the targets');
 
-  const backendPort = await startChild(process.execPath, [join(__dirname, 'support', 'router-bench-backend.js')], 'backend');
+  const backend = await startChild(process.execPath, [join(__dirname, 'support', 'router-bench-backend.js')], 'backend');
+  const backendPort = backend.port;
   // The router runs as it ships: one esbuild bundle on plain node (no TypeScript loader in the process).
   const routerBundle = join(work, 'router-server.js');
   await build({ entryPoints: [join(__dirname, 'support', 'router-bench-server.ts')], outfile: routerBundle, bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning' });
-  const routerPort = await startChild(process.execPath, [routerBundle, `http://127.0.0.1:${backendPort}`], 'router');
+  const backendOrigin = `http://127.0.0.1:${backendPort}`;
+  const router = await startChild(process.execPath, [routerBundle, backendOrigin, 'node'], 'router');
+  const ff = await startChild(process.execPath, [routerBundle, backendOrigin, 'functions-framework'], 'functions-framework router');
+  const routerPort = router.port;
   const nginx = await startNginx(backendPort);
   await waitForHttp(`http://127.0.0.1:${routerPort}/`);
+  await waitForHttp(`http://127.0.0.1:${ff.port}/`);
 
-  const targets: Array<[name: 'direct' | 'nginx' | 'router', port: number]> = [['direct', backendPort], ['router', routerPort]];
+  const targets: Array<[name: TargetName, port: number]> = [['direct', backendPort], ['router', routerPort], ['functionsFramework', ff.port]];
   if (nginx !== undefined) targets.splice(1, 0, ['nginx', nginx.port]);
-  const backendPid = children[0]?.pid;
-  const proxyPid: Record<string, number | undefined> = { direct: undefined, nginx: nginx?.pid, router: children[1]?.pid };
-  const cpuPerRequest: Record<string, { proxy: number[]; backend: number[]; tool: number[] }> = {
-    direct: { proxy: [], backend: [], tool: [] },
-    nginx: { proxy: [], backend: [], tool: [] },
-    router: { proxy: [], backend: [], tool: [] },
-  };
+  const backendPid = backend.pid;
+  const proxyPid: Record<TargetName, number | undefined> = { direct: undefined, nginx: nginx?.pid, router: router.pid, functionsFramework: ff.pid };
+  const cpuPerRequest = Object.fromEntries(TARGET_NAMES.map((n) => [n, { proxy: [] as number[], backend: [] as number[], tool: [] as number[] }])) as Record<
+    TargetName,
+    { proxy: number[]; backend: number[]; tool: number[] }
+  >;
 
   const plain = wrk !== undefined ? wrkScript(work, 'plain', '') : '';
   const paced = wrk !== undefined ? wrkScript(work, 'paced', `function delay() return ${PACED_DELAY_MS} end`) : '';
@@ -288,8 +325,8 @@ async function main(): Promise<void> {
   };
 
   // Throughput, interleaved rounds.
-  const rps: Record<string, number[]> = { direct: [], nginx: [], router: [] };
-  const errors: Record<string, number> = { direct: 0, nginx: 0, router: 0 };
+  const rps = Object.fromEntries(TARGET_NAMES.map((n) => [n, [] as number[]])) as Record<TargetName, number[]>;
+  const errors = Object.fromEntries(TARGET_NAMES.map((n) => [n, 0])) as Record<TargetName, number>;
   for (const [, port] of targets) await load(port, '/', CONNECTIONS, WARMUP_S, 'plain');
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, port] of targets) {
@@ -301,11 +338,11 @@ async function main(): Promise<void> {
       const backend1 = cpuMs(backendPid);
       const tool1 = waitedChildrenCpuMs();
       const served = r.rps * DURATION_S;
-      if (wrk !== undefined && tool0 !== undefined && tool1 !== undefined) cpuPerRequest[name]?.tool.push(((tool1 - tool0) * 1000) / served);
-      if (proxy0 !== undefined && proxy1 !== undefined) cpuPerRequest[name]?.proxy.push(((proxy1 - proxy0) * 1000) / served);
-      if (backend0 !== undefined && backend1 !== undefined) cpuPerRequest[name]?.backend.push(((backend1 - backend0) * 1000) / served);
-      rps[name]?.push(r.rps);
-      errors[name] = (errors[name] ?? 0) + r.errors;
+      if (wrk !== undefined && tool0 !== undefined && tool1 !== undefined) cpuPerRequest[name].tool.push(((tool1 - tool0) * 1000) / served);
+      if (proxy0 !== undefined && proxy1 !== undefined) cpuPerRequest[name].proxy.push(((proxy1 - proxy0) * 1000) / served);
+      if (backend0 !== undefined && backend1 !== undefined) cpuPerRequest[name].backend.push(((backend1 - backend0) * 1000) / served);
+      rps[name].push(r.rps);
+      errors[name] += r.errors;
       console.log(`round ${round + 1} ${name}: ${Math.round(r.rps)} rps, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms`);
     }
   }
@@ -320,14 +357,17 @@ async function main(): Promise<void> {
   // JSON-RPC POSTs to the MCP endpoint (parsed and checked by the router), direct vs router.
   const mcpDirect = await load(backendPort, '/mcp', CONNECTIONS, DURATION_S, 'post');
   const mcpRouter = await load(routerPort, '/mcp', CONNECTIONS, DURATION_S, 'post');
+  const mcpFf = await load(ff.port, '/mcp', CONNECTIONS, DURATION_S, 'post');
 
   // Time to first SSE byte.
   const sseDirect = await sseFirstByte(`http://127.0.0.1:${backendPort}`, SSE_SAMPLES);
   const sseRouter = await sseFirstByte(`http://127.0.0.1:${routerPort}`, SSE_SAMPLES);
   const sseNginx = nginx !== undefined ? await sseFirstByte(`http://127.0.0.1:${nginx.port}`, SSE_SAMPLES) : [];
+  const sseFf = await sseFirstByte(`http://127.0.0.1:${ff.port}`, SSE_SAMPLES);
 
   nginx?.stop();
   const loadAtEnd = loadavg()[0] ?? 0;
+  const ownCost = await routerOwnCost(work);
   if (Math.max(loadAtStart, loadAtEnd) > cpus().length) {
     notes.push(
       `The machine was busy with other work (1-minute load average ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at end, on ${cpus().length} CPUs): ` +
@@ -335,27 +375,30 @@ async function main(): Promise<void> {
     );
   }
 
-  const rpsDirect = median(rps.direct ?? []);
-  const rpsNginx = nginx !== undefined ? median(rps.nginx ?? []) : null;
-  const rpsRouter = median(rps.router ?? []);
+  const rpsDirect = median(rps.direct);
+  const rpsNginx = nginx !== undefined ? median(rps.nginx) : null;
+  const rpsRouter = median(rps.router);
+  const rpsFf = median(rps.functionsFramework);
   const rpsRatioVsNginx = rpsNginx !== null ? round3(rpsRouter / rpsNginx) : null;
   const direct = latency.direct as LoadResult;
-  const router = latency.router as LoadResult;
-  const addedLatencyP50Ms = round3(router.p50Ms - direct.p50Ms);
-  const addedLatencyP99Ms = round3(router.p99Ms - direct.p99Ms);
+  const routerLatency = latency.router as LoadResult;
+  const ffLatency = latency.functionsFramework as LoadResult;
+  const addedLatencyP50Ms = round3(routerLatency.p50Ms - direct.p50Ms);
+  const addedLatencyP99Ms = round3(routerLatency.p99Ms - direct.p99Ms);
   const sseFirstByteAddedMs = round3(median(sseRouter) - median(sseDirect));
   const ratioMet = rpsRatioVsNginx !== null && rpsRatioVsNginx >= TARGET_RATIO;
   const p99Met = addedLatencyP99Ms <= TARGET_P99_ADDED_MS;
   const busy = Math.max(loadAtStart, loadAtEnd) > cpus().length;
   // With the load tool saturating every CPU, throughput is bounded by the CPU a request costs the whole chain
   // (load tool + proxy + backend): the ratio of those costs estimates rpsRatioVsNginx on an idle machine.
-  const chainCost = (name: string): number | undefined => {
+  const chainCost = (name: TargetName): number | undefined => {
     const c = cpuPerRequest[name];
-    if (c === undefined || c.proxy.length === 0 || c.backend.length === 0 || c.tool.length === 0) return undefined;
+    if (c.proxy.length === 0 || c.backend.length === 0 || c.tool.length === 0) return undefined;
     return median(c.proxy) + median(c.backend) + median(c.tool);
   };
   const nginxChain = chainCost('nginx');
   const routerChain = chainCost('router');
+  const ffChain = chainCost('functionsFramework');
   const cpuBoundRatioEstimate = nginxChain !== undefined && routerChain !== undefined ? round3(nginxChain / routerChain) : null;
   notes.push(
     busy
@@ -368,18 +411,27 @@ async function main(): Promise<void> {
     `Throughput: ${tool}, ${CONNECTIONS} connections, ${DURATION_S} s per target, median of ${ROUNDS} interleaved rounds after a ${WARMUP_S} s warm-up; GET / with a 37-byte JSON body.`,
     `Latency: ${tool === 'wrk' ? `wrk, ${PACED_CONNECTIONS} connections each pausing ${PACED_DELAY_MS} ms between requests` : `autocannon at a fixed overall rate (1 ms histogram resolution)`}; added = router minus direct at the same percentile.`,
     'detail.cpuMicrosPerRequest: CPU time per request of the proxy process (nginx: master + worker) and of the backend during the throughput runs; it depends far less on other load than rps does.',
-    'One process each: backend (Node http), router (esbuild bundle on node: Node http + undici Pool), nginx (1 worker). All share the machine with the load tool.',
+    'One process each, so one core of work each: backend (Node http), router (esbuild bundle on node: Node http + undici Pool), the same router under functions-framework (Express), nginx (worker_processes 1, keepalive upstream, access_log off; the router writes no access log either). All share the machine with the load tool.',
+    `rpsPerInstanceTarget ${TARGET_RPS_PER_INSTANCE}: the router's throughput here is with the load tool and the backend on the same 2 CPUs; its capacity on a core of its own is about 1e6 / its CPU µs per request (routerCoreCapacityRps).`,
   );
-  if (errors.router !== 0 || errors.direct !== 0 || errors.nginx !== 0) notes.push(`errors/non-2xx during throughput runs: ${JSON.stringify(errors)}`);
+  if (TARGET_NAMES.some((n) => errors[n] !== 0)) notes.push(`errors/non-2xx during throughput runs: ${JSON.stringify(errors)}`);
+  const cpuMedian = (name: TargetName): number | null => (cpuPerRequest[name].proxy.length === 0 ? null : median(cpuPerRequest[name].proxy));
+  const routerCpu = cpuMedian('router');
 
   writeResult('router', {
     rpsDirect: Math.round(rpsDirect),
     rpsNginx: rpsNginx === null ? null : Math.round(rpsNginx),
     rpsRouter: Math.round(rpsRouter),
     rpsRatioVsNginx,
+    rpsRouterFunctionsFramework: Math.round(rpsFf),
+    rpsRatioFunctionsFrameworkVsNginx: rpsNginx !== null ? round3(rpsFf / rpsNginx) : null,
     addedLatencyP50Ms,
     addedLatencyP99Ms,
     sseFirstByteAddedMs,
+    sseFirstByteAddedFunctionsFrameworkMs: round3(median(sseFf) - median(sseDirect)),
+    cpuMicrosPerRequestRouter: routerCpu === null ? null : Math.round(routerCpu),
+    cpuMicrosPerRequestNginx: cpuMedian('nginx') === null ? null : Math.round(cpuMedian('nginx') as number),
+    routerCoreCapacityRps: routerCpu === null ? null : Math.round(1e6 / routerCpu),
     tool,
     connections: CONNECTIONS,
     durationSeconds: DURATION_S,
@@ -387,11 +439,13 @@ async function main(): Promise<void> {
     targetsMet: {
       rpsRatioVsNginx: rpsRatioVsNginx === null ? null : busy ? (cpuBoundRatioEstimate === null ? null : cpuBoundRatioEstimate >= TARGET_RATIO) : ratioMet,
       addedLatencyP99: busy ? null : p99Met,
+      rpsPerInstance: rpsRouter >= TARGET_RPS_PER_INSTANCE,
     },
     cpuBoundRatioEstimate,
+    cpuBoundRatioEstimateFunctionsFramework: nginxChain !== undefined && ffChain !== undefined ? round3(nginxChain / ffChain) : null,
     detail: {
-      loadAverage1m: { start: Math.round(loadAtStart * 10) / 10, end: Math.round(loadAtEnd * 10) / 10 },
-      rounds: { direct: rps.direct?.map(Math.round), nginx: rps.nginx?.map(Math.round), router: rps.router?.map(Math.round) },
+      loadAverage1m: { start: Math.round(loadAtStart * 10) / 10, end: Math.round(loadAtEnd * 10) / 10, waitedForQuietSeconds: waitedForQuietS },
+      rounds: Object.fromEntries(TARGET_NAMES.map((n) => [n, rps[n].map(Math.round)])),
       paced: Object.fromEntries(Object.entries(latency).map(([k, v]) => [k, { rps: Math.round(v.rps), p50Ms: round3(v.p50Ms), p99Ms: round3(v.p99Ms) }])),
       cpuMicrosPerRequest: Object.fromEntries(
         Object.entries(cpuPerRequest)
@@ -400,13 +454,22 @@ async function main(): Promise<void> {
       ),
       addedLatencyNginxP50Ms: latency.nginx === undefined ? null : round3(latency.nginx.p50Ms - direct.p50Ms),
       addedLatencyNginxP99Ms: latency.nginx === undefined ? null : round3(latency.nginx.p99Ms - direct.p99Ms),
-      mcpPost: { rpsDirect: Math.round(mcpDirect.rps), rpsRouter: Math.round(mcpRouter.rps), routerP99Ms: round3(mcpRouter.p99Ms) },
+      addedLatencyFunctionsFrameworkP50Ms: round3(ffLatency.p50Ms - direct.p50Ms),
+      addedLatencyFunctionsFrameworkP99Ms: round3(ffLatency.p99Ms - direct.p99Ms),
+      mcpPost: {
+        rpsDirect: Math.round(mcpDirect.rps),
+        rpsRouter: Math.round(mcpRouter.rps),
+        rpsFunctionsFramework: Math.round(mcpFf.rps),
+        routerP99Ms: round3(mcpRouter.p99Ms),
+      },
       sseFirstByteMs: {
         direct: round3(median(sseDirect)),
         router: round3(median(sseRouter)),
+        functionsFramework: round3(median(sseFf)),
         nginx: sseNginx.length === 0 ? null : round3(median(sseNginx)),
         routerP99: round3(percentile(sseRouter, 99)),
       },
+      routerOwnCpuNsPerRequest: ownCost,
     },
     notes,
   });

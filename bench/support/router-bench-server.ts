@@ -1,16 +1,40 @@
 /**
- * Child process of bench/router.bench.ts: the meshgate router's Node server in front of one plain HTTP backend
- * (`/` and everything else) and the same backend's MCP endpoint (`/mcp`). Usage:
- * `node <bundle of router-bench-server.ts> <backendOrigin>`; prints `READY <port>` when listening.
+ * Child process of bench/router.bench.ts: the meshgate router in front of one plain HTTP backend (`/` and
+ * everything else) and the same backend's MCP endpoint (`/mcp`), served either by the router's own Node server
+ * or by Google's functions-framework (its Express server from `getTestServer`, the router's request listener as
+ * the user function). Usage: `node <bundle of router-bench-server.ts> <backendOrigin> [node|functions-framework]`;
+ * prints `READY <port>` when listening.
  */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { http as registerHttp } from '@google-cloud/functions-framework';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { UndiciUpstream } from '../../shared/adapters/http/undici-upstream';
 import { MemoryStateStore } from '../../shared/adapters/memory/memory-state-store';
-import { startRouterServer } from '../../shared/adapters/http/node-router-server';
-import { createRouter } from '../../shared/usecases/router';
+import { routerRequestListener, startRouterServer } from '../../shared/adapters/http/node-router-server';
+import { createRouter, type Router } from '../../shared/usecases/router';
+
+async function serveWithFunctionsFramework(router: Router): Promise<{ port: number; close: () => Promise<void> }> {
+  registerHttp('router', routerRequestListener(router));
+  const server: Server = getTestServer('router');
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
 
 async function main(): Promise<void> {
   const origin = process.argv[2];
-  if (origin === undefined) throw new Error('usage: router-bench-server <backendOrigin>');
+  const host = process.argv[3] ?? 'node';
+  if (origin === undefined || (host !== 'node' && host !== 'functions-framework')) {
+    throw new Error('usage: router-bench-server <backendOrigin> [node|functions-framework]');
+  }
   const upstream = new UndiciUpstream({ connections: 256 });
   const router = createRouter({
     backends: [
@@ -23,7 +47,7 @@ async function main(): Promise<void> {
     httpPrefixes: ['/'],
     forwardedHeaders: false,
   });
-  const server = await startRouterServer({ router, port: 0 });
+  const server = host === 'node' ? await startRouterServer({ router, port: 0 }) : await serveWithFunctionsFramework(router);
   process.stdout.write(`READY ${server.port}\n`);
   const stop = (): void => {
     void server.close().then(() => upstream.close()).then(() => process.exit(0));
