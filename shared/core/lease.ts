@@ -75,7 +75,8 @@ const fresh = (me: string, term: number, now: number, config: LeaseConfig): Leas
  * What `me` should do at `now` given the lease record it read (`undefined` when there is none).
  *
  * - no record → `acquire` at term 1 (or `minTerm`, see below);
- * - our record, not expired: `renew` once `renewEveryMs` have passed since our last write, else `hold`;
+ * - our record, not expired: `renew` once `renewEveryMs` have passed since our last write (or at once with
+ *   `renewNow`, e.g. before a pause between timer invocations), else `hold`;
  * - our record, expired by our clock → `takeover` with term + 1 (somebody may have acted in between);
  * - someone else's record, `now > expiresAt` → `takeover` with term + 1; else `follow`.
  *
@@ -88,6 +89,7 @@ export function decideLease(
   now: number,
   config: LeaseConfig = DEFAULT_LEASE_CONFIG,
   minTerm = 0,
+  options: { readonly renewNow?: boolean } = {},
 ): LeaseDecision {
   validateLeaseConfig(config);
   if (!current) {
@@ -101,7 +103,7 @@ export function decideLease(
     }
     const lastWrite = current.expiresAt - config.leaseMs;
     const renewAt = lastWrite + config.renewEveryMs;
-    if (now >= renewAt) return { action: 'renew', next: fresh(me, current.term, now, config), actUntil: actUntil(now, config) };
+    if (now >= renewAt || options.renewNow === true) return { action: 'renew', next: fresh(me, current.term, now, config), actUntil: actUntil(now, config) };
     return { action: 'hold', term: current.term, actUntil: actUntil(lastWrite, config), renewAt };
   }
   if (now > current.expiresAt) {

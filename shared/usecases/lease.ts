@@ -65,8 +65,12 @@ export class LeaderLease {
     return this.isLeader(now) ? this.held?.term : undefined;
   }
 
-  /** Reads, decides, writes. Never throws for store trouble: leadership then lapses at the previous bound. */
-  async tick(): Promise<LeadershipStatus> {
+  /**
+   * Reads, decides, writes. Never throws for store trouble: leadership then lapses at the previous bound.
+   * `renewNow` renews a lease we hold even if no renewal is due yet: the last call before a pause (the end of a
+   * timer invocation) so the lease spans the gap to the next one.
+   */
+  async tick(options: { readonly renewNow?: boolean } = {}): Promise<LeadershipStatus> {
     const { store, clock, nodeId } = this.options;
     const t0 = clock.now();
     let entry;
@@ -82,7 +86,7 @@ export class LeaderLease {
       return this.lapsing(t0, asMeshgateError(err));
     }
     if (current) this.highestTerm = Math.max(this.highestTerm, current.term);
-    const decision = decideLease(current, nodeId, t0, this.config, this.highestTerm);
+    const decision = decideLease(current, nodeId, t0, this.config, this.highestTerm, options);
 
     if (decision.action === 'follow') {
       this.held = undefined;

@@ -63,8 +63,10 @@ describe('runSchedulerTick', () => {
     expect(clock.now() - started).toBeLessThanOrEqual(MINUTE - 1_000);
     const lease = parseLeaseRecord((await store.get('scheduler/lease'))?.value);
     expect(lease).toMatchObject({ holder: deps.nodeId, term: 1 });
-    // Written at 0, 5, ..., 55 s (every other step), each time for 12 s.
-    expect(lease.expiresAt).toBe(started + 11 * 5_000 + 12_000);
+    // Written at 0, 5, ..., 55 s (every other step), and once more at the window's end (59 s) less the store
+    // timeout (1 s), so the 12 s lease spans the pause until the next invocation.
+    expect(lease.expiresAt).toBe(started + 58_000 + 12_000);
+    expect(report.leaseCarried).toBe(true);
     expect((await zone.records('mcp.example.test')).map((r) => [r.setId, r.type, r.weight])).toEqual([
       ['aws', 'A', 255],
       ['azure', 'A', 255],
@@ -93,8 +95,37 @@ describe('runSchedulerTick', () => {
     // Steps at 0 and 2.5 s follow; the retry at expiry + 1 ms takes over with term 5 and reconciles.
     expect(report).toMatchObject({ subTicks: 3, led: 1, applied: 1, last: { leader: true, term: 5 } });
     const lease = parseLeaseRecord((await store.get('scheduler/lease'))?.value);
-    expect(lease).toMatchObject({ holder: deps.nodeId, term: 5, expiresAt: expiresAt + 1 + 12_000 });
+    // Renewed once more at the window's end (5 s) less the store timeout (1 s).
+    expect(lease).toMatchObject({ holder: deps.nodeId, term: 5, expiresAt: expiresAt - 3_700 + 4_000 + 12_000 });
     expect(applySpy).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps the lease across the pause between Cloud Functions invocations (55 s budget, one a minute)', async () => {
+    const { clock, store, deps } = setup();
+    const state = createSchedulerState(deps);
+    const started = clock.now();
+    const first = await runSchedulerTick({ ...deps, state }, {}, started + 55_000);
+    expect(first).toMatchObject({ led: first.subTicks, leaseCarried: true });
+    // The window ends at 54 s (1 s deadline margin); the carry renewal is at 53 s: the lease runs to 65 s.
+    expect(parseLeaseRecord((await store.get('scheduler/lease'))?.value).expiresAt).toBe(started + 53_000 + 12_000);
+
+    // Another instance checking just after the next invocation was due still sees a live lease.
+    clock.set(started + 61_000);
+    const contender = await runSchedulerTick({ ...deps, nodeId: 'gcp-europe-west1-0002:scheduler', state: createSchedulerState({ ...deps, nodeId: 'gcp-europe-west1-0002:scheduler' }) }, { scheduleSeconds: 1 }, clock.now() + 55_000);
+    expect(contender).toMatchObject({ led: 0, leaseCarried: false, last: { leader: false, holder: deps.nodeId, term: 1 } });
+
+    clock.set(started + 60_000);
+    const second = await runSchedulerTick({ ...deps, state }, {}, started + 115_000);
+    expect(second).toMatchObject({ led: second.subTicks, fencedOut: 0, last: { leader: true, term: 1 } });
+  });
+
+  it('does not renew at the end of an invocation it did not lead', async () => {
+    const { clock, store, deps } = setup();
+    const expiresAt = clock.now() + 30_000;
+    await store.put('scheduler/lease', { holder: 'gcp-europe-west1-0002:scheduler', term: 4, expiresAt }, { expectedVersion: null });
+    const report = await runSchedulerTick({ ...deps, state: createSchedulerState(deps) }, { scheduleSeconds: 10 }, clock.now() + MINUTE);
+    expect(report).toMatchObject({ led: 0, leaseCarried: false });
+    expect(parseLeaseRecord((await store.get('scheduler/lease'))?.value)).toMatchObject({ holder: 'gcp-europe-west1-0002:scheduler', term: 4, expiresAt });
   });
 
   it('lets a payload shorten the window with scheduleSeconds', async () => {

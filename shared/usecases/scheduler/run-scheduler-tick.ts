@@ -13,7 +13,8 @@
 import { MeshgateError, asMeshgateError, isMeshgateError } from '../../core/errors';
 import { planSubTicks } from '../../core/health/schedule';
 import { assertDeadline, parseTickPayload, type TickRequest } from '../../core/health/tick-payload';
-import { sleepUntil } from '../health/bounded';
+import type { Logger } from '../../ports/logger';
+import { sleepUntil, withTimeout } from '../health/bounded';
 import { electAndReconcile, type ReconcileDeps, type ReconcileReport } from './elect-and-reconcile';
 
 export interface SchedulerTickReport {
@@ -29,6 +30,8 @@ export interface SchedulerTickReport {
   fencedOut: number;
   failed: number;
   dnsCalls: number;
+  /** True when this node led at the end and renewed its lease to span the gap to the next invocation. */
+  leaseCarried: boolean;
   /** The last sub-tick's report. */
   last: ReconcileReport | null;
 }
@@ -56,6 +59,27 @@ export function parseSchedulerTick(payload: unknown, deadlineAt: unknown, nowMs:
   }
 }
 
+/**
+ * A leader's last act in an invocation: renew the lease as late as the window allows. Renewals are otherwise due
+ * every `renewEveryMs`, so without this the last one may come up to that long before the invocation ends, and the
+ * lease would have to outlast that plus the pause until the next invocation (about 6 s on Cloud Functions, whose
+ * 55 s budget ends before the next minute): the lease would lapse and leadership would move every few minutes.
+ */
+async function carryLease(deps: ReconcileDeps, windowEndAt: number, logger: Logger): Promise<boolean> {
+  const { clock } = deps;
+  const { lease, config } = deps.state;
+  if (!lease.isLeader(clock.now())) return false;
+  await sleepUntil(clock, windowEndAt - config.storeTimeoutMs);
+  if (!lease.isLeader(clock.now())) return false;
+  try {
+    const status = await withTimeout(lease.tick({ renewNow: true }), config.storeTimeoutMs, clock, 'lease renewal before the next invocation');
+    return status.leader;
+  } catch (err) {
+    logger.warn({ event: 'scheduler.lease_carry_failed', code: asMeshgateError(err).code }, 'scheduler: could not renew the lease before the invocation ended');
+    return false;
+  }
+}
+
 export async function runSchedulerTick(deps: ReconcileDeps, payload: unknown, deadlineAt: number): Promise<SchedulerTickReport> {
   const { clock } = deps;
   const cfg = deps.state.config;
@@ -72,6 +96,7 @@ export async function runSchedulerTick(deps: ReconcileDeps, payload: unknown, de
     fencedOut: 0,
     failed: 0,
     dnsCalls: 0,
+    leaseCarried: false,
     last: null,
   };
   const subTicks = planSubTicks({
@@ -106,6 +131,8 @@ export async function runSchedulerTick(deps: ReconcileDeps, payload: unknown, de
       result = await step(sub.endAt);
     }
   }
+  const windowEndAt = subTicks.at(-1)?.endAt;
+  if (windowEndAt !== undefined) report.leaseCarried = await carryLease(deps, windowEndAt, logger);
   report.finishedAt = clock.now();
   const { last: _last, ...summary } = report;
   logger.info({ event: 'scheduler.tick', ...summary, term: report.last?.term ?? null, holder: report.last?.holder ?? null }, 'scheduler: tick finished');
