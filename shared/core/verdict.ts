@@ -20,6 +20,12 @@
  *   `failOpenWindowMs` before everything looked down given back the fraction it had just before. Targets rarely
  *   cross the threshold in the same evaluation, so without this the first one detected would stay at 0 although
  *   the same event took out all of them. Configured weights when nothing else is known.
+ * - Shared failure: while every target that carries traffic is reported failing (its latest probe failed) by a
+ *   quorum of observers, or is DOWN, DNS keeps the last known good weights instead of taking weight away (`held`).
+ *   When everything fails at once the cause is shared (the observers' own network, a common dependency), moving
+ *   traffic between targets cannot help, and the targets would otherwise be zeroed one by one as their failures
+ *   cross the threshold seconds apart, before the all-down fail open restores them. A single target's failure
+ *   is not held back: the others' latest probes succeed. The verdict state still records each transition.
  *
  * Pure and deterministic: the caller passes `now`; the state is plain JSON so it can be stored as it is.
  */
@@ -122,6 +128,8 @@ export interface Votes {
   readonly anyFailing: number;
   /** Observers at or over `successThreshold`. */
   readonly healthy: number;
+  /** Observers whose latest probe failed (one or more consecutive failures). */
+  readonly failingNow: number;
 }
 
 export interface TargetVerdict {
@@ -150,6 +158,11 @@ export interface VerdictResult {
   readonly weights: { readonly [target: string]: number };
   /** True when no target would get weight: `weights` are the last known good ones (fail open). Alert. */
   readonly allDown: boolean;
+  /**
+   * True when the verdict would take weight away but every serving target is failing at once (a shared failure):
+   * `weights` are the last known good ones. Log it; `allDown` follows if the failures persist.
+   */
+  readonly held: boolean;
   /** Per target, in input order. */
   readonly targets: readonly TargetVerdict[];
   readonly transitions: readonly Transition[];
@@ -203,6 +216,7 @@ export function countVotes(summaries: readonly ObservationSummary[], config: Ver
     failing: summaries.filter((o) => o.consecutiveFailures >= config.failureThreshold).length,
     anyFailing: summaries.filter((o) => o.consecutiveFailures >= config.rampFailureThreshold).length,
     healthy: summaries.filter((o) => o.consecutiveSuccesses >= config.successThreshold).length,
+    failingNow: summaries.filter((o) => o.consecutiveFailures >= 1).length,
   };
 }
 
@@ -298,11 +312,26 @@ export function decideVerdict(input: VerdictInput, config: VerdictConfig = DEFAU
   }
 
   const serving = Object.values(computed).some((w) => w > 0);
+  const lastGood = input.previous?.lastKnownGood ?? null;
+  if (serving && lastGood !== null && takesWeightAway(computed, lastGood) && everyServingTargetFailing(verdicts, lastGood, config)) {
+    const weights = Object.fromEntries(input.targets.map((t) => [t.id, lastGood[t.id] ?? 0]));
+    return { state: { targets: states, lastKnownGood: weights }, weights, allDown: false, held: true, targets: verdicts, transitions };
+  }
   if (serving) {
-    return { state: { targets: states, lastKnownGood: computed }, weights: computed, allDown: false, targets: verdicts, transitions };
+    return { state: { targets: states, lastKnownGood: computed }, weights: computed, allDown: false, held: false, targets: verdicts, transitions };
   }
   const weights = failOpenWeights(input, verdicts, config);
-  return { state: { targets: states, lastKnownGood: weights }, weights, allDown: true, targets: verdicts, transitions };
+  return { state: { targets: states, lastKnownGood: weights }, weights, allDown: true, held: false, targets: verdicts, transitions };
+}
+
+function takesWeightAway(computed: Readonly<Record<string, number>>, lastGood: Readonly<Record<string, number>>): boolean {
+  return Object.entries(computed).some(([id, w]) => w < (lastGood[id] ?? 0));
+}
+
+/** Every target serving in `lastGood` is DOWN or has a quorum of observers whose latest probe failed. */
+function everyServingTargetFailing(verdicts: readonly TargetVerdict[], lastGood: Readonly<Record<string, number>>, config: VerdictConfig): boolean {
+  const serving = verdicts.filter((v) => (lastGood[v.id] ?? 0) > 0);
+  return serving.length > 0 && serving.every((v) => v.state.phase === 'DOWN' || v.votes.failingNow >= config.quorum);
 }
 
 /**

@@ -78,7 +78,7 @@ describe('decideVerdict', () => {
     ];
     const r = decideVerdict({ now: T0, targets, observations }, config);
     expect(phase(r, 'gcp')).toBe('UP');
-    expect(r.targets.find((t) => t.id === 'gcp')?.votes).toEqual({ fresh: 2, failing: 1, anyFailing: 1, healthy: 1 });
+    expect(r.targets.find((t) => t.id === 'gcp')?.votes).toEqual({ fresh: 2, failing: 1, anyFailing: 1, healthy: 1, failingNow: 1 });
   });
 
   it('recovers only after M successes from a quorum and the hold-down, then ramps 10% → 50% → 100%', () => {
@@ -169,6 +169,51 @@ describe('decideVerdict', () => {
     // Steady for as long as the outage lasts, after the window has passed too.
     expect(rs[2]?.allDown).toBe(true);
     expect(rs[2]?.weights).toEqual({ aws: 100, azure: 100, gcp: 100 });
+  });
+
+  it('keeps the weights while every serving target is failing at once, instead of zeroing them one by one', () => {
+    // Everything fails together (the observers' network, a shared dependency): gcp crosses the threshold first,
+    // while the latest probes of aws and azure already fail too.
+    const firstFailures = (at: number) => OBSERVERS.flatMap((o) => targets.map((t) => fail(o, t.id, t.id === 'gcp' ? 2 : 1, at)));
+    const rs = run([
+      { now: T0, observations: allHealthy(T0) },
+      { now: T0 + 2_500, observations: firstFailures(T0 + 2_500) },
+      { now: T0 + 5_000, observations: everyoneFails(T0 + 5_000) },
+    ]);
+    expect(phase(rs[1], 'gcp')).toBe('DOWN');
+    expect(rs[1]?.transitions).toEqual([expect.objectContaining({ target: 'gcp', to: 'DOWN' })]);
+    expect(rs[1]).toMatchObject({ held: true, allDown: false, weights: { aws: 100, azure: 100, gcp: 100 } });
+    expect(rs[2]).toMatchObject({ held: false, allDown: true, weights: { aws: 100, azure: 100, gcp: 100 } });
+  });
+
+  it('does not hold back the failover of one target while the others are seen working', () => {
+    const oneFailingProbeElsewhere = (at: number) => allHealthy(at, [fail('aws', 'gcp', 2, at), fail('azure', 'gcp', 2, at), fail('gcp', 'aws', 1, at)]);
+    const rs = run([
+      { now: T0, observations: allHealthy(T0) },
+      { now: T0 + 2_500, observations: oneFailingProbeElsewhere(T0 + 2_500) },
+    ]);
+    expect(rs[1]).toMatchObject({ held: false, allDown: false, weights: { aws: 100, azure: 100, gcp: 0 } });
+  });
+
+  it('releases the hold as soon as a serving target is seen working again', () => {
+    const firstFailures = (at: number) => OBSERVERS.flatMap((o) => targets.map((t) => fail(o, t.id, t.id === 'gcp' ? 2 : 1, at)));
+    const rs = run([
+      { now: T0, observations: allHealthy(T0) },
+      { now: T0 + 2_500, observations: firstFailures(T0 + 2_500) },
+      { now: T0 + 5_000, observations: allHealthy(T0 + 5_000, [fail('aws', 'gcp', 3, T0 + 5_000), fail('azure', 'gcp', 3, T0 + 5_000)]) },
+    ]);
+    expect(rs[1]?.held).toBe(true);
+    expect(rs[2]).toMatchObject({ held: false, weights: { aws: 100, azure: 100, gcp: 0 } });
+  });
+
+  it('never holds weight for a target that was already out before everything failed', () => {
+    const gcpDown = (at: number) => allHealthy(at, [fail('aws', 'gcp', 9, at), fail('azure', 'gcp', 9, at)]);
+    const rs = run([
+      { now: T0, observations: gcpDown(T0) },
+      { now: T0 + 40_000, observations: OBSERVERS.flatMap((o) => targets.map((t) => fail(o, t.id, t.id === 'azure' ? 2 : 1, T0 + 40_000))) },
+    ]);
+    expect(rs[0]?.weights).toEqual({ aws: 100, azure: 100, gcp: 0 });
+    expect(rs[1]).toMatchObject({ held: true, weights: { aws: 100, azure: 100, gcp: 0 } });
   });
 
   it('restores the ramp fraction a recovering target had when the outage began', () => {

@@ -115,6 +115,8 @@ export interface ReconcileReport {
   result: ReconcileResult;
   weights: Readonly<Record<string, number>> | null;
   allDown: boolean | null;
+  /** Weight would have been taken away, but every serving target was failing at once: weights kept. */
+  held: boolean | null;
   transitions: number;
   /** Provider-level changes sent in the successful apply (fence included); 0 when nothing was applied. */
   changeCount: number;
@@ -159,6 +161,7 @@ class Step {
       result: 'follower',
       weights: null,
       allDown: null,
+      held: null,
       transitions: 0,
       changeCount: 0,
       dnsCalls: 0,
@@ -259,15 +262,17 @@ class Step {
     );
     this.report.weights = result.weights;
     this.report.allDown = result.allDown;
+    this.report.held = result.held;
     this.report.transitions = result.transitions.length;
     for (const t of result.transitions) {
       const votes = result.targets.find((x) => x.id === t.target)?.votes;
-      this.logger.info({ event: 'scheduler.transition', term: this.term, ...t }, `scheduler: ${t.target} ${t.from} -> ${t.to}`);
+      const heldNote = result.held ? '; weights kept: every serving target is failing at once' : '';
+      this.logger.info({ event: 'scheduler.transition', term: this.term, held: result.held, ...t }, `scheduler: ${t.target} ${t.from} -> ${t.to}${heldNote}`);
       await this.audit({
         kind: 'verdict.transition',
         term: this.term,
-        summary: `${t.target}: ${t.from} -> ${t.to}${t.rampStage === null ? '' : ` (ramp stage ${t.rampStage})`}: ${t.reason}`,
-        details: { target: t.target, from: t.from, to: t.to, rampStage: t.rampStage, reason: t.reason, weight: result.weights[t.target] ?? 0, ...(votes ? { votes: { ...votes } } : {}) },
+        summary: `${t.target}: ${t.from} -> ${t.to}${t.rampStage === null ? '' : ` (ramp stage ${t.rampStage})`}: ${t.reason}${heldNote}`,
+        details: { target: t.target, from: t.from, to: t.to, rampStage: t.rampStage, reason: t.reason, weight: result.weights[t.target] ?? 0, held: result.held, ...(votes ? { votes: { ...votes } } : {}) },
       });
     }
 
