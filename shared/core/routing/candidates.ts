@@ -20,21 +20,42 @@ export interface CandidateSet {
 
 export function candidates(snapshot: Snapshot, ctx: RequestContext = {}): CandidateSet {
   const exclude = ctx.exclude;
-  const open = snapshot.backends.filter((b) => !(exclude?.has(b.id) ?? false));
-  let tier = open.filter((b) => b.healthy);
+  // Each step keeps its input array when it would drop nothing, so the common case (all healthy, none excluded,
+  // none drained) allocates no array at all.
+  const open = exclude === undefined || exclude.size === 0 ? snapshot.backends : keep(snapshot.backends, notIn, exclude);
+  let tier = keep(open, isHealthy, undefined);
   let failedOpen = false;
   if (tier.length === 0 && ctx.failOpen === true) {
     tier = open;
     failedOpen = tier.length > 0;
   }
-  const weighted = tier.filter((b) => b.weight > 0);
+  const weighted = keep(tier, hasWeight, undefined);
   if (weighted.length > 0) tier = weighted;
   const other = ctx.preferCloudOtherThan;
   if (other !== undefined) {
-    const elsewhere = tier.filter((b) => b.cloud !== other);
+    const elsewhere = keep(tier, notOnCloud, other);
     if (elsewhere.length > 0) tier = elsewhere;
   }
   return { backends: tier, failedOpen };
+}
+
+const notIn = (b: Backend, exclude: ReadonlySet<string> | undefined): boolean => !(exclude?.has(b.id) ?? false);
+const isHealthy = (b: Backend): boolean => b.healthy;
+const hasWeight = (b: Backend): boolean => b.weight > 0;
+const notOnCloud = (b: Backend, cloud: Backend['cloud'] | undefined): boolean => b.cloud !== cloud;
+
+/** `list.filter(b => test(b, arg))`, but `list` itself when every element passes. */
+function keep<A>(list: readonly Backend[], test: (b: Backend, arg: A) => boolean, arg: A): readonly Backend[] {
+  const n = list.length;
+  let i = 0;
+  while (i < n && test(list[i] as Backend, arg)) i++;
+  if (i === n) return list;
+  const out = list.slice(0, i);
+  for (i += 1; i < n; i++) {
+    const b = list[i] as Backend;
+    if (test(b, arg)) out.push(b);
+  }
+  return out;
 }
 
 /** Reads a numeric own property of a record (so ids such as `__proto__` or `constructor` are safe). */
@@ -54,22 +75,30 @@ export function metric(v: number | undefined): number | undefined {
  * Returns -1 for an empty list.
  */
 export function argmin<T>(items: readonly T[], ...keys: ReadonlyArray<(t: T) => number | undefined>): number {
-  let best = -1;
-  let bestKeys: Array<number | undefined> = [];
-  items.forEach((item, i) => {
-    const ks = keys.map((k) => k(item));
-    if (best === -1 || less(ks, bestKeys)) {
+  const n = items.length;
+  if (n === 0) return -1;
+  const m = keys.length;
+  const bestKeys: Array<number | undefined> = new Array<number | undefined>(m);
+  const take = (item: T): void => {
+    for (let k = 0; k < m; k++) bestKeys[k] = (keys[k] as (t: T) => number | undefined)(item);
+  };
+  let best = 0;
+  take(items[0] as T);
+  for (let i = 1; i < n; i++) {
+    const item = items[i] as T;
+    if (less(item, keys, bestKeys)) {
       best = i;
-      bestKeys = ks;
+      take(item);
     }
-  });
+  }
   return best;
 }
 
-function less(a: ReadonlyArray<number | undefined>, b: ReadonlyArray<number | undefined>): boolean {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
+/** Lexicographic `keys(item) < bestKeys`; undefined ranks after every number; keys are evaluated lazily. */
+function less<T>(item: T, keys: ReadonlyArray<(t: T) => number | undefined>, bestKeys: ReadonlyArray<number | undefined>): boolean {
+  for (let k = 0; k < keys.length; k++) {
+    const x = (keys[k] as (t: T) => number | undefined)(item);
+    const y = bestKeys[k];
     if (x === y) continue;
     if (x === undefined) return false;
     if (y === undefined) return true;

@@ -37,9 +37,12 @@ function twoChoices(backends: readonly Backend[], rand: () => number): Backend |
   const i = pickIndex(rand, n);
   let j = pickIndex(rand, n - 1);
   if (j >= i) j += 1;
-  const [lo, hi] = i < j ? [i, j] : [j, i];
-  const pair = [backends[lo], backends[hi]].filter((b): b is Backend => b !== undefined);
-  return fastest(pair);
+  const lo = backends[Math.min(i, j)] as Backend;
+  const hi = backends[Math.max(i, j)] as Backend;
+  // The lower EWMA wins; unknown latency loses to any known one; a tie goes to the earlier in snapshot order.
+  const a = metric(lo.latencyEwmaMs);
+  const b = metric(hi.latencyEwmaMs);
+  return b !== undefined && (a === undefined || b < a) ? hi : lo;
 }
 
 /** floor(rand() * n), clamped to [0, n) so a misbehaving source (1, NaN, negative) cannot index out of range. */

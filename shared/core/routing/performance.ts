@@ -58,7 +58,7 @@ export function performanceOptimized(
   state: SelectionState = INITIAL_SELECTION_STATE,
 ): Selection | undefined {
   const { backends, failedOpen } = candidates(snapshot, ctx);
-  const weights = performanceWeights(ctx.performanceWeights);
+  const weights = ctx.performanceWeights === undefined ? DEFAULT_PERFORMANCE_WEIGHTS : performanceWeights(ctx.performanceWeights);
   const backend = backends[argmin(backends, (b) => performanceScore(b, weights))];
   return backend === undefined ? undefined : { backend, state, failedOpen };
 }

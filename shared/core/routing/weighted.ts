@@ -29,29 +29,39 @@ export function weightedRoundRobin(
   return { backend: picked.backend, state: picked.state, failedOpen };
 }
 
-/** One smooth-WRR step over `among` (a subset of the snapshot); shared with the geographic strategy. */
+/**
+ * One smooth-WRR step over `among` (a subset of the snapshot); shared with the geographic strategy.
+ * Allocates only the returned state: membership in `among` is tested by walking it alongside the snapshot (it is
+ * normally in snapshot order; a linear scan covers any other order), and the new weights are a plain record.
+ */
 export function smoothPick(
   snapshot: Snapshot,
   among: readonly Backend[],
   state: SelectionState,
 ): { backend: Backend; state: SelectionState } | undefined {
-  if (among.length === 0) return undefined;
-  const anyWeight = among.some((b) => b.weight > 0);
-  const effective = (b: Backend): number => (anyWeight ? Math.max(0, b.weight) : 1);
-  const inSet = new Set(among.map((b) => b.id));
+  const n = among.length;
+  if (n === 0) return undefined;
+  let anyWeight = false;
+  for (let i = 0; i < n && !anyWeight; i++) anyWeight = (among[i] as Backend).weight > 0;
+  const previous = state.currentWeights;
   const next: Record<string, number> = {};
   let total = 0;
   let best: Backend | undefined;
   let bestCurrent = 0;
+  let cursor = 0;
   for (const b of snapshot.backends) {
-    const current = ownNumber(state.currentWeights, b.id);
-    if (!inSet.has(b.id)) {
-      if (current !== 0) define(next, b.id, current);
+    const current = ownNumber(previous, b.id);
+    const at = among[cursor];
+    let member = at !== undefined && at.id === b.id;
+    if (member) cursor += 1;
+    else member = containsId(among, b.id);
+    if (!member) {
+      if (current !== 0) put(next, b.id, current);
       continue;
     }
-    const w = effective(b);
+    const w = anyWeight ? Math.max(0, b.weight) : 1;
     const updated = current + w;
-    define(next, b.id, updated);
+    put(next, b.id, updated);
     total += w;
     if (best === undefined || updated > bestCurrent) {
       best = b;
@@ -59,10 +69,23 @@ export function smoothPick(
     }
   }
   if (best === undefined) return undefined;
-  define(next, best.id, bestCurrent - total);
-  return { backend: best, state: { ...state, currentWeights: next } };
+  put(next, best.id, bestCurrent - total);
+  return { backend: best, state: { cursor: state.cursor, currentWeights: next } };
 }
 
-function define(record: Record<string, number>, key: string, value: number): void {
-  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+function containsId(list: readonly Backend[], id: string): boolean {
+  for (let i = 0; i < list.length; i++) if ((list[i] as Backend).id === id) return true;
+  return false;
+}
+
+/**
+ * Sets an own enumerable property. Plain assignment except for names Object.prototype already has (`__proto__`
+ * would set the prototype; the others must not depend on Object.prototype being writable).
+ */
+function put(record: Record<string, number>, key: string, value: number): void {
+  if (key in Object.prototype) {
+    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    record[key] = value;
+  }
 }
