@@ -65,6 +65,7 @@ function routerOptions(config: MeshgateConfig) {
     httpPrefixes: r.httpPrefixes,
     maxBodyBytes: r.maxBodyBytes,
     requestTimeoutMs: r.requestTimeoutMs,
+    perTryTimeoutMs: r.perTryTimeoutMs,
     responseIdleTimeoutMs: r.responseIdleTimeoutMs,
     deadlineHeader: r.deadlineHeader,
     maxClientTimeoutMs: r.maxClientTimeoutMs,

@@ -142,6 +142,7 @@ const router = z
     http_prefixes: z.array(requestPath).default([]),
     max_body_bytes: integer(1, 100 * 1024 * 1024).default(1024 * 1024),
     request_timeout_ms: integer(1).default(60_000),
+    per_try_timeout_ms: integer(0).default(0),
     response_idle_timeout_ms: integer(0).default(300_000),
     deadline_header: headerName.default('x-meshgate-timeout-ms'),
     max_client_timeout_ms: integer(1).default(300_000),

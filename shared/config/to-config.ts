@@ -112,6 +112,7 @@ function toRouter(raw: Raw['router']): RouterConfig {
     httpPrefixes: raw.http_prefixes,
     maxBodyBytes: raw.max_body_bytes,
     requestTimeoutMs: raw.request_timeout_ms,
+    perTryTimeoutMs: raw.per_try_timeout_ms,
     responseIdleTimeoutMs: raw.response_idle_timeout_ms,
     deadlineHeader: raw.deadline_header,
     maxClientTimeoutMs: raw.max_client_timeout_ms,

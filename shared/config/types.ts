@@ -106,6 +106,8 @@ export interface RouterConfig {
   readonly httpPrefixes: readonly string[];
   readonly maxBodyBytes: number;
   readonly requestTimeoutMs: number;
+  /** Per-attempt wait for response headers of a request that may be resent; 0 = none. */
+  readonly perTryTimeoutMs: number;
   /** 0 = no limit on the silence between body chunks of a POST's answer. */
   readonly responseIdleTimeoutMs: number;
   /** Lower-case request header carrying the client's budget in ms. */

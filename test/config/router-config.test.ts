@@ -21,6 +21,7 @@ describe('router config', () => {
       httpPrefixes: [],
       maxBodyBytes: 1024 * 1024,
       requestTimeoutMs: 60_000,
+      perTryTimeoutMs: 0,
       responseIdleTimeoutMs: 300_000,
       deadlineHeader: 'x-meshgate-timeout-ms',
       maxClientTimeoutMs: 300_000,
@@ -92,7 +93,7 @@ describe('router config', () => {
     const text = readFileSync(join(__dirname, '..', '..', 'meshgate.example.yaml'), 'utf8');
     const router = parseConfig(text, SECRETS).router;
 
-    expect(router.retryRpcMethodsAfterSend).toEqual(['ping', 'tools/list']);
+    expect(router.retryRpcMethodsAfterSend).toEqual(['initialize', 'ping', 'tools/list']);
     for (const key of Object.keys(parse().router)) {
       const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
       expect(text).toContain(`${snake}:`);

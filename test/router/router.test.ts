@@ -99,6 +99,20 @@ describe('retry rules', () => {
     expect(router.counters().timeouts).toBe(1);
   });
 
+  it('gives a request that may be resent a per-try timeout and resends it elsewhere when a backend hangs', () => {
+    const { router, upstream } = setup({ retryRpcMethodsAfterSend: ['initialize'], perTryTimeoutMs: 3_000, requestTimeoutMs: 60_000 });
+    const sink = send(router, request('POST', '/mcp', {}, rpc('initialize', 1, {})));
+    expect(upstream.last().request.headersTimeoutMs).toBe(3_000);
+    fail(upstream.last(), 'timeout', true);
+    expect(upstream.last().request.headersTimeoutMs).toBe(3_000);
+    jsonOk(upstream.last(), {}, ['Mcp-Session-Id', 'sess-9']);
+    expect(upstream.origins()).toEqual([AWS, GCP]);
+    expect(sink.status).toBe(200);
+    // A request that must not be resent keeps the whole request timeout.
+    send(router, request('POST', '/mcp', {}, rpc('tools/call', 2, { name: 'x' })));
+    expect(upstream.last().request.headersTimeoutMs).toBe(60_000);
+  });
+
   it('resends idempotent plain HTTP requests after they were sent, but not a POST', () => {
     const backends = [backend('aws-1', 'aws', { transport: 'http', url: 'http://aws-1.test/' }), backend('gcp-1', 'gcp', { transport: 'http', url: 'http://gcp-1.test/base/' })];
     const { router, upstream } = setup({ backends, httpPrefixes: ['/api/'] });

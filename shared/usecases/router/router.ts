@@ -226,6 +226,7 @@ export class Router {
   private readonly httpPrefixes: readonly string[];
   readonly maxBodyBytes: number;
   private readonly requestTimeoutMs: number;
+  private readonly perTryTimeoutMs: number;
   private readonly responseIdleTimeoutMs: number;
   private readonly deadlineHeader: string;
   private readonly maxClientTimeoutMs: number;
@@ -268,6 +269,7 @@ export class Router {
     this.httpPrefixes = options.httpPrefixes ?? [];
     this.maxBodyBytes = positive('maxBodyBytes', options.maxBodyBytes ?? 1024 * 1024);
     this.requestTimeoutMs = positive('requestTimeoutMs', options.requestTimeoutMs ?? 60_000);
+    this.perTryTimeoutMs = nonNegative('perTryTimeoutMs', options.perTryTimeoutMs ?? 0);
     this.responseIdleTimeoutMs = nonNegative('responseIdleTimeoutMs', options.responseIdleTimeoutMs ?? 300_000);
     this.deadlineHeader = (options.deadlineHeader ?? 'x-meshgate-timeout-ms').toLowerCase();
     this.maxClientTimeoutMs = positive('maxClientTimeoutMs', options.maxClientTimeoutMs ?? 300_000);
@@ -648,6 +650,7 @@ export class Router {
     const breaker = this.breaker(backend.id);
     if (breaker.phase !== 'closed') this.setBreaker(backend.id, onSend(breaker, now, this.breakerCfg), now);
     let headersTimeoutMs = this.requestTimeoutMs;
+    if (this.perTryTimeoutMs > 0 && ex.resendable && !ex.sessionBound) headersTimeoutMs = Math.min(headersTimeoutMs, this.perTryTimeoutMs);
     if (ex.deadlineAt !== undefined) {
       const remaining = Math.max(1, ex.deadlineAt - now);
       headersTimeoutMs = Math.min(headersTimeoutMs, remaining);

@@ -105,6 +105,13 @@ export interface RouterOptions {
   readonly maxBodyBytes?: number;
   /** Default limit on waiting for a backend's response headers, ms. Default 60 000. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Limit on waiting for response headers per attempt, ms, for requests that may be resent (idempotent HTTP
+   * methods, and JSON-RPC requests whose methods are all in `retryRpcMethodsAfterSend`); when it passes, the
+   * request goes to another backend while the deadline and `maxAttempts` allow, as Envoy's per-try timeout does.
+   * A hung backend then costs such a request this long instead of its whole deadline. 0 = none. Default 0.
+   */
+  readonly perTryTimeoutMs?: number;
   /** Longest silence between two body chunks of a response to a POST, ms (0 = none). Default 300 000. */
   readonly responseIdleTimeoutMs?: number;
   /**
