@@ -27,7 +27,7 @@
  * "Requests through the routers"); `routerRequestsLost` is class (a).
  *
  * Knobs (env): FAILOVER_MAX_TRIALS (20 per scenario), FAILOVER_DETECT_BUDGET_S (600), FAILOVER_TAKEOVER_BUDGET_S
- * (420), FAILOVER_PARTITION_S (30 per observer), FAILOVER_STALE_TRIALS (3), FAILOVER_FAILOPEN_S (40),
+ * (420), FAILOVER_PARTITION_S (30 per observer), FAILOVER_STALE_TRIALS (3), FAILOVER_FAILOPEN_S (40), FAILOVER_FAILOPEN_TRIALS (3),
  * FAILOVER_RECOVERY_WAIT_S (150), FAILOVER_CLIENTS (8), FAILOVER_CLIENT_RATE (4 req/s each),
  * FAILOVER_CLIENT_TIMEOUT_MS (10000), FAILOVER_SESSION_REQUESTS (30), FAILOVER_RESULT (result file name, default
  * failover). Cloud process logs go to $TMPDIR/meshgate-failover-<pid>/.
@@ -63,6 +63,7 @@ const TAKEOVER_BUDGET_S = num('FAILOVER_TAKEOVER_BUDGET_S', 420);
 const PARTITION_S = num('FAILOVER_PARTITION_S', 30);
 const STALE_TRIALS = num('FAILOVER_STALE_TRIALS', 3);
 const FAILOPEN_S = num('FAILOVER_FAILOPEN_S', 40);
+const FAILOPEN_TRIALS = num('FAILOVER_FAILOPEN_TRIALS', 3);
 const MAX_TRIALS = num('FAILOVER_MAX_TRIALS', 20);
 const CLIENTS = num('FAILOVER_CLIENTS', 8);
 const CLIENT_RATE = num('FAILOVER_CLIENT_RATE', 4);
@@ -286,8 +287,12 @@ class Bench {
         await sleep(500);
         continue;
       }
+      // Kill at a random point of the probe cycle: right after the previous trial (which ends on a probe round)
+      // every kill would land just after a probe, the worst case, every time.
+      await sleep(Math.random() * PROBE_S * 1000);
+      if (!this.allRunning()) continue;
       const proc = this.mesh.clouds[cloud];
-      const weightAtKill = weightOf(cloud);
+      const weightAtKill = this.weights()[cloud] ?? 0;
       const zero = this.watch.waitFor((s) => s.weights[cloud] === 0, WAIT_MS);
       const outage = this.down(cloud);
       const killedAt = outage.from;
@@ -468,6 +473,13 @@ class Bench {
 
   // ---- all targets down ----
 
+  /** Several all-down trials; `unchanged` only when no trial saw a weight change. */
+  async failOpenTrials(): Promise<Record<string, unknown>> {
+    const trials: Record<string, unknown>[] = [];
+    for (let i = 0; i < FAILOPEN_TRIALS; i += 1) trials.push(await this.failOpen());
+    return { trials, unchanged: trials.length > 0 && trials.every((t) => t.unchanged === true) };
+  }
+
   async failOpen(): Promise<Record<string, unknown>> {
     const startedFull = await this.waitAllFull(120_000);
     const before = this.weights();
@@ -624,10 +636,10 @@ class Bench {
 
   /** All-down alerts (fail open) raised outside the all-down scenario, with the weights DNS kept. */
   failOpenOutsideScenario(audit: readonly AuditRecord[]): string[] {
-    const scenario = this.faults.find((f) => f.kind === 'all-down');
+    const scenarios = this.faults.filter((f) => f.kind === 'all-down');
     return audit
       .filter((r) => r.kind === 'alert' && r.details.action === 'trigger')
-      .filter((r) => !scenario || r.at < scenario.from || r.at > scenario.to)
+      .filter((r) => scenarios.every((s) => r.at < s.from || r.at > s.to))
       .map((r) => `${new Date(r.at).toISOString()} term ${r.term}: kept ${JSON.stringify(r.details.weights)}`);
   }
 
@@ -722,7 +734,7 @@ async function main(): Promise<void> {
     bench.scenario('recovery');
     await bench.watchRecoveries('after the takeover trials');
     bench.scenario('all-down');
-    const failOpen = await bench.failOpen();
+    const failOpen = await bench.failOpenTrials();
     bench.scenario('stale-leader');
     const stale = await bench.staleTrials();
     await workload.stop();
@@ -750,7 +762,7 @@ async function main(): Promise<void> {
       `Load average (1 min) during the run: start ${loadAverage.start}, median ${loadAverage.median}, max ${loadAverage.max} on ${CLOUDS.length} cloud processes + emulators sharing 2 cores with other engineers' test runs; timings are noisy.`,
       ...(detect.trials < 20 ? [`kill-one-cloud: ${detect.trials} trials (< 20 asked) within FAILOVER_DETECT_BUDGET_S=${DETECT_BUDGET_S} / FAILOVER_MAX_TRIALS=${MAX_TRIALS}.`] : []),
       ...(take.trials < 20 ? [`leader takeover: ${take.trials} trials (< 20 asked) within FAILOVER_TAKEOVER_BUDGET_S=${TAKEOVER_BUDGET_S} / FAILOVER_MAX_TRIALS=${MAX_TRIALS}.`] : []),
-      'Kill trials rotate over the live non-leader clouds, highest weight first, and do not wait for full weight: a victim may still be ramping back from an earlier kill (weightAtKill in trials.kill). A ramping target goes DOWN on its first failed probe (rampFailureThreshold 1), so detection from a ramp stage is one probe faster; fromFullWeight and fromRampWeight split the samples.',
+      'Kill trials rotate over the live non-leader clouds, highest weight first, wait a random 0-5 s (a uniform point of the probe cycle), and do not wait for full weight: a victim may still be ramping back from an earlier kill (weightAtKill in trials.kill). A ramping target goes DOWN on its first failed probe (rampFailureThreshold 1), so detection from a ramp stage is one probe faster; fromFullWeight and fromRampWeight split the samples.',
       `Detection is measured from SIGKILL to the first zone read (moto, polled every ${ZONE_POLL_MS} ms) showing weight 0; takeover from SIGKILL of the lease holder to the first read showing a newer _meshgate-term.`,
       `Lease ${DEFAULT_LEASE_CONFIG.leaseMs / 1000} s, renewed every ${DEFAULT_LEASE_CONFIG.renewEveryMs / 1000} s, a follower retries at the lease's expiry: a killed leader's lease runs out ${(DEFAULT_LEASE_CONFIG.leaseMs - DEFAULT_LEASE_CONFIG.renewEveryMs) / 1000}-${DEFAULT_LEASE_CONFIG.leaseMs / 1000} s after the kill; the new leader's first step then writes its term. Scheduler steps every ${DEFAULT_STEP_MS / 1000} s.`,
       `Requests: ${CLIENTS} MCP clients x ${CLIENT_RATE} req/s for the whole run (initialize, then tools/list and tools/call alternately; a new session every ${SESSION_REQUESTS} requests; re-initialize and resend once on the session's 404), each resolving the zone's weighted record like a DNS client and caching the answer ${mesh.config.dns.ttl} s; client timeout ${CLIENT_TIMEOUT_MS} ms. routerRequestsLost counts class (a) of docs/failover.md ("Requests through the routers").`,
