@@ -10,16 +10,22 @@
  *           Scheduler-shaped POST to each `*Tick` function every minute.
  * A timer never overlaps itself: a firing while the previous run is still going is skipped and the next run is
  * told it is past due (Azure's timer semantics; EventBridge and Cloud Scheduler runs end within their period).
+ * The router runs `router.workers` processes: with 1 (the default) it is part of this process as described; with
+ * more, this process is the node:cluster primary and the router's workers are its children (same process group,
+ * so a kill or pause of the group still takes them down with the rest), restarted when they crash.
  * Usage: tsx infra/local/cloud-host.ts <aws|azure|gcp> <port> [<routerPort> <backendPort>]
  * (environment: MESHGATE_* as in production; the backend answers as `<cloud>-demo` on 127.0.0.1:<backendPort>/mcp,
  * which is where meshgate.local.yaml's `<cloud>-demo` backend URL must point).
  */
+import cluster from 'node:cluster';
 import { createServer, type Server } from 'node:http';
 import type { Context } from 'aws-lambda';
 import { InvocationContext } from '@azure/functions';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { azureRegistrations } from '../../shared/adapters/azure/functions-runtime';
 import { startRouterServer } from '../../shared/adapters/http/node-router-server';
+import { resolveRouterWorkers, runRouterWorker, superviseRouterWorkers } from '../../shared/adapters/http/router-cluster';
+import { loadConfig } from '../../shared/config';
 import { routerService } from '../../shared/composition/router';
 import { startDemoMcpServer } from './demo-mcp-server';
 import { lambdaContext, serveAwsHandler, serveAzureApp, type LocalLambdaHandler } from '../../shared/adapters/local';
@@ -122,12 +128,30 @@ async function hostGcp(port: number): Promise<Stop> {
   return () => (stops.forEach((stop) => stop()), server.close());
 }
 
-/** The cloud's demo backend, then its router in front of every configured backend (the backend first: the router's first requests find it). */
-async function hostRouter(cloud: string, routerPort: number, backendPort: number): Promise<Stop> {
+/**
+ * The cloud's demo backend, then its router in front of every configured backend (the backend first: the router's
+ * first requests find it): in this process, or as `router.workers` cluster workers sharing `routerPort`.
+ */
+async function hostRouter(cloud: string, routerPort: number, backendPort: number): Promise<() => Promise<void> | void> {
   const backend = await startDemoMcpServer(`${cloud}-demo`, backendPort);
+  const workers = resolveRouterWorkers(loadConfig().router.workers);
+  if (workers > 1) {
+    const routers = superviseRouterWorkers({ workers });
+    await routers.ready;
+    return () => routers.stop().then(() => backend.close());
+  }
   const service = routerService();
   const server = await startRouterServer({ router: service.router, port: routerPort });
   return () => void server.close().then(() => service.close()).then(() => backend.close());
+}
+
+/** A router cluster worker (`router.workers` > 1): only the router, on the primary's shared port. */
+async function routerWorker(routerPort: number): Promise<void> {
+  await runRouterWorker(async () => {
+    const service = routerService();
+    const server = await startRouterServer({ router: service.router, port: routerPort });
+    return { drain: (ms?: number) => server.drain(ms).then(() => service.close()) };
+  });
 }
 
 const isPort = (n: number): boolean => Number.isInteger(n) && n > 0 && n < 65_536;
@@ -142,11 +166,13 @@ async function main(): Promise<void> {
   if (!host || port === undefined || !isPort(port) || (ports.length !== 1 && ports.length !== 3) || (withRouter && !(isPort(routerPort) && isPort(backendPort)))) {
     throw new Error('usage: cloud-host.ts <aws|azure|gcp> <port> [<routerPort> <backendPort>]');
   }
+  if (cluster.isWorker && withRouter) return routerWorker(routerPort);
   const stopRouter = withRouter ? await hostRouter(cloud, routerPort, backendPort) : () => undefined;
   const stopFunctions = await host(port);
-  const stop = (): void => (stopFunctions(), stopRouter());
-  process.on('SIGTERM', () => (stop(), process.exit(0)));
-  process.on('SIGINT', () => (stop(), process.exit(0)));
+  // Router workers, if any, drain before this process exits (they would exit at once without their primary).
+  const stop = (): Promise<unknown> => Promise.all([stopFunctions(), stopRouter()]);
+  process.on('SIGTERM', () => void stop().finally(() => process.exit(0)));
+  process.on('SIGINT', () => void stop().finally(() => process.exit(0)));
   console.log(JSON.stringify({ level: 'info', event: 'local.cloud_ready', cloud, port, ...(withRouter ? { routerPort, backendPort } : {}) }));
 }
 

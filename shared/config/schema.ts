@@ -128,6 +128,9 @@ const replication = z
   })
   .strict();
 
+/** Upper bound of `router.workers` (a typo such as 1000 should not fork a thousand processes). */
+export const MAX_ROUTER_WORKERS = 256;
+
 /** An absolute request path; prefixes end with `/` unless they are a whole path. */
 const requestPath = z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, "expected a path starting with '/'");
 const headerName = z
@@ -135,8 +138,17 @@ const headerName = z
   .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name')
   .transform((name) => name.toLowerCase());
 
+/** Worker processes of the plain Node router server: an integer >= 1, or `auto` (one per available CPU). */
+const routerWorkers = z.unknown().transform((value, ctx): number | 'auto' => {
+  if (value === 'auto') return 'auto';
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_ROUTER_WORKERS) return value;
+  ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected an integer from 1 to ${MAX_ROUTER_WORKERS} or "auto"` });
+  return z.NEVER;
+});
+
 const router = z
   .object({
+    workers: routerWorkers.default(1),
     strategy: z.enum(STRATEGY_NAMES as [StrategyName, ...StrategyName[]]).default('weighted'),
     mcp_path: requestPath.default('/mcp'),
     http_prefixes: z.array(requestPath).default([]),

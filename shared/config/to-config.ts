@@ -107,6 +107,7 @@ function toHealth(raw: Raw['health']): HealthConfig {
 
 function toRouter(raw: Raw['router']): RouterConfig {
   return {
+    workers: raw.workers,
     strategy: raw.strategy,
     mcpPath: raw.mcp_path,
     httpPrefixes: raw.http_prefixes,

@@ -99,6 +99,12 @@ export interface ReplicationConfig {
 
 /** The router function: what it serves, how it picks and forwards. Defaults match `RouterOptions`. */
 export interface RouterConfig {
+  /**
+   * Worker processes of the plain Node router server (local mesh, containers), sharing its port through
+   * node:cluster; `auto` is one per available CPU (`os.availableParallelism()`). Serverless entry points ignore it:
+   * there the platform scales instances. Default 1 (no cluster).
+   */
+  readonly workers: number | 'auto';
   readonly strategy: StrategyName;
   /** Path of the MCP endpoint, e.g. `/mcp`. */
   readonly mcpPath: string;

@@ -16,6 +16,7 @@ const problems = (edit: (mc: Record<string, unknown>) => void): string => {
 describe('router config', () => {
   it('defaults to the router use case defaults', () => {
     expect(parse().router).toEqual({
+      workers: 1,
       strategy: 'weighted',
       mcpPath: '/mcp',
       httpPrefixes: [],
@@ -97,6 +98,14 @@ describe('router config', () => {
     for (const key of Object.keys(parse().router)) {
       const snake = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
       expect(text).toContain(`${snake}:`);
+    }
+  });
+
+  it('takes router.workers as an integer >= 1 or "auto", and names router.workers when it is anything else', () => {
+    expect(parse((mc) => (mc.router = { workers: 4 })).router.workers).toBe(4);
+    expect(parse((mc) => (mc.router = { workers: 'auto' })).router.workers).toBe('auto');
+    for (const bad of [0, -1, 1.5, 257, '2', 'all', true]) {
+      expect(problems((mc) => (mc.router = { workers: bad }))).toContain('multi_cloud.router.workers: expected an integer from 1 to 256 or "auto"');
     }
   });
 });

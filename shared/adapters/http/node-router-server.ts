@@ -25,7 +25,16 @@ export interface RouterServer {
   readonly url: string;
   /** Stops accepting, ends idle connections and cuts open streams. */
   close(): Promise<void>;
+  /**
+   * Graceful stop: stops accepting, ends keep-alive connections as soon as they are idle (so requests in flight
+   * finish), and cuts whatever is still open after `timeoutMs` (long SSE streams). Resolves once all are closed.
+   */
+  drain(timeoutMs?: number): Promise<void>;
 }
+
+/** How often a draining server closes connections that went idle since the last look. */
+const DRAIN_POLL_MS = 50;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 const NO_BODY: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -120,6 +129,17 @@ export async function startRouterServer(options: RouterServerOptions): Promise<R
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+      }),
+    drain: (timeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) =>
+      new Promise<void>((resolve) => {
+        const poll = setInterval(() => server.closeIdleConnections(), DRAIN_POLL_MS);
+        const cut = setTimeout(() => server.closeAllConnections(), timeoutMs);
+        server.close(() => {
+          clearInterval(poll);
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
       }),
   };
 }
