@@ -15,7 +15,7 @@
  *   the fraction is positive.
  * - Fail open: when no target would get any weight, `allDown` is set so the caller alerts, and weights are never
  *   all zero. Targets a quorum of observers currently reports healthy (held back only by their hold-down) get
- *   their configured weight: traffic goes where it is seen to work. When no target is seen healthy, DNS keeps the
+ *   the weight of the first ramp stage: traffic goes where it is seen to work. When no target is seen healthy, DNS keeps the
  *   weights from before the outage began: the last known good weights, with every target that went DOWN within
  *   `failOpenWindowMs` before everything looked down given back the fraction it had just before. Targets rarely
  *   cross the threshold in the same evaluation, so without this the first one detected would stay at 0 although
@@ -343,7 +343,10 @@ function failOpenWeights(input: VerdictInput, verdicts: readonly TargetVerdict[]
   const configured = (t: VerdictTarget): number => rampedWeight(t.weight, 1);
   const seenHealthy = new Set(verdicts.filter((v) => v.votes.healthy >= config.quorum).map((v) => v.id));
   if (input.targets.some((t) => seenHealthy.has(t.id) && t.weight > 0)) {
-    return Object.fromEntries(input.targets.map((t) => [t.id, seenHealthy.has(t.id) ? configured(t) : 0]));
+    // The first slow-start stage: only the proportions among these targets matter while they are the only ones,
+    // and the weight then stays put when their hold-down ends and the ramp begins, instead of dropping to it.
+    const firstStage = config.ramp[0] ?? 1;
+    return Object.fromEntries(input.targets.map((t) => [t.id, seenHealthy.has(t.id) ? rampedWeight(t.weight, firstStage) : 0]));
   }
   const lastGood = input.previous?.lastKnownGood ?? null;
   const beforeOutage = (t: VerdictTarget): number => {

@@ -255,7 +255,8 @@ describe('decideVerdict', () => {
     expect(rs[0]?.weights).toEqual({ aws: 0, azure: 100, gcp: 0 });
     expect(rs[1]?.allDown).toBe(true);
     expect(rs[1]?.targets.map((t) => t.state.phase)).toEqual(['DOWN', 'DOWN', 'DOWN']);
-    expect(rs[1]?.weights).toEqual({ aws: 100, azure: 0, gcp: 100 });
+    // The first ramp stage (10%): the same split between them, and no drop when their ramp begins.
+    expect(rs[1]?.weights).toEqual({ aws: 10, azure: 0, gcp: 10 });
   });
 
   it('fails open to the configured weights when nothing good was ever known', () => {
