@@ -215,6 +215,25 @@ describe('session affinity', () => {
     expect(router.counters().sessionNotFoundFastFails).toBe(1);
   });
 
+  it('answers 404 (session lost) when a session request without side effects gets no answer within the per-try timeout', async () => {
+    const { router, upstream } = setup({ retryRpcMethodsAfterSend: ['tools/list'], perTryTimeoutMs: 3_000 });
+    initSession(router, upstream);
+    const listed = send(router, request('POST', '/mcp', { 'mcp-session-id': 'sess-1' }, rpc('tools/list', 7)));
+    expect(upstream.last().request.headersTimeoutMs).toBe(3_000);
+    fail(upstream.last(), 'timeout', true);
+    expect(upstream.calls).toHaveLength(2);
+    expect(listed.status).toBe(404);
+    expect(listed.json()).toEqual({ jsonrpc: '2.0', id: 7, error: { code: -32001, message: 'Session not found: its backend aws-1 did not answer within 3000 ms; start a new session' } });
+    expect(router.counters()).toMatchObject({ sessionBackendLost: 1, retries: 0 });
+    // A tools/call on a session keeps the whole request timeout and answers 504: it may have acted.
+    initSession(router, upstream, 'sess-2');
+    const called = send(router, request('POST', '/mcp', { 'mcp-session-id': 'sess-2' }, rpc('tools/call', 8, { name: 'x' })));
+    expect(upstream.last().request.headersTimeoutMs).toBe(60_000);
+    fail(upstream.last(), 'timeout', true);
+    expect(called.status).toBe(504);
+    await tick();
+  });
+
   it('answers 404 (session lost) and does not move the session when its backend refuses connections', () => {
     const { router, upstream } = setup();
     initSession(router, upstream);

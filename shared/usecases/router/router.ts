@@ -104,6 +104,8 @@ class Exchange {
   bindOnSuccess = false;
   /** May be resent after it reached a backend. */
   resendable = false;
+  /** The current attempt's wait for response headers is the per-try timeout (shorter than the deadline). */
+  perTryLimited = false;
   deadlineAt: number | undefined = undefined;
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   attempt: Attempt | undefined = undefined;
@@ -650,12 +652,13 @@ export class Router {
     const breaker = this.breaker(backend.id);
     if (breaker.phase !== 'closed') this.setBreaker(backend.id, onSend(breaker, now, this.breakerCfg), now);
     let headersTimeoutMs = this.requestTimeoutMs;
-    if (this.perTryTimeoutMs > 0 && ex.resendable && !ex.sessionBound) headersTimeoutMs = Math.min(headersTimeoutMs, this.perTryTimeoutMs);
     if (ex.deadlineAt !== undefined) {
       const remaining = Math.max(1, ex.deadlineAt - now);
       headersTimeoutMs = Math.min(headersTimeoutMs, remaining);
       if (ex.deadlineIndex >= 0) ex.headers.forward[ex.deadlineIndex] = String(remaining);
     }
+    ex.perTryLimited = this.perTryTimeoutMs > 0 && ex.resendable && this.perTryTimeoutMs < headersTimeoutMs;
+    if (ex.perTryLimited) headersTimeoutMs = this.perTryTimeoutMs;
     const attempt = new Attempt(this, ex, backend, now);
     ex.attempt = attempt;
     const path = ex.kind === 'mcp' ? target.path + ex.query : (target.path === '/' ? '' : target.path) + ex.path + ex.query;
@@ -788,6 +791,14 @@ export class Router {
         this.stats.sessionBackendLost += 1;
         this.affinity.forget(ex.sessionId as string);
         this.sessionNotFound(ex, `Session not found: its backend ${backend.id} is unreachable; start a new session`);
+        return;
+      }
+      if (failure.kind === 'timeout' && ex.perTryLimited) {
+        // A request without side effects got no answer within the per-try timeout: the session's backend is hung.
+        // The session cannot move, so tell the client to start a new one rather than wait out its deadline.
+        this.stats.sessionBackendLost += 1;
+        this.affinity.forget(ex.sessionId as string);
+        this.sessionNotFound(ex, `Session not found: its backend ${backend.id} did not answer within ${this.perTryTimeoutMs} ms; start a new session`);
         return;
       }
       if (safe && failure.kind !== 'timeout' && this.canRetry(ex, now)) {
