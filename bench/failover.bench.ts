@@ -26,7 +26,7 @@
  * transitions (DOWN outside an injected fault = spurious). Every client request is classified (docs/failover.md,
  * "Requests through the routers"); `routerRequestsLost` is class (a).
  *
- * Knobs (env): FAILOVER_MAX_TRIALS (20 per scenario), FAILOVER_DETECT_BUDGET_S (600), FAILOVER_TAKEOVER_BUDGET_S
+ * Knobs (env): FAILOVER_MAX_TRIALS (20 per scenario), FAILOVER_KILL_FROM_FULL (1), FAILOVER_DETECT_BUDGET_S (1500), FAILOVER_TAKEOVER_BUDGET_S
  * (420), FAILOVER_PARTITION_S (30 per observer), FAILOVER_STALE_TRIALS (3), FAILOVER_FAILOPEN_S (40), FAILOVER_FAILOPEN_TRIALS (3),
  * FAILOVER_RECOVERY_WAIT_S (150), FAILOVER_CLIENTS (8), FAILOVER_CLIENT_RATE (4 req/s each),
  * FAILOVER_CLIENT_TIMEOUT_MS (10000), FAILOVER_SESSION_REQUESTS (30), FAILOVER_RESULT (result file name, default
@@ -58,7 +58,9 @@ const PROBE_S = 5;
 const PROBE_TIMEOUT_MS = 2_000;
 const HOLD_DOWN_S = 20;
 const HEARTBEAT_TTL_S = 15;
-const DETECT_BUDGET_S = num('FAILOVER_DETECT_BUDGET_S', 600);
+const DETECT_BUDGET_S = num('FAILOVER_DETECT_BUDGET_S', 1_500);
+/** 1: kill only a cloud at full weight (the common case; a victim ramping back after an earlier kill is one probe faster). */
+const KILL_FROM_FULL = num('FAILOVER_KILL_FROM_FULL', 1) === 1;
 const TAKEOVER_BUDGET_S = num('FAILOVER_TAKEOVER_BUDGET_S', 420);
 const PARTITION_S = num('FAILOVER_PARTITION_S', 30);
 const STALE_TRIALS = num('FAILOVER_STALE_TRIALS', 3);
@@ -279,7 +281,7 @@ class Bench {
       const leader = await this.mesh.leader();
       const weights = this.weights();
       const weightOf = (c: Cloud): number => weights[c] ?? 0;
-      const candidates = CLOUDS.filter((c) => leader?.live && leader.cloud && c !== leader.cloud && weightOf(c) > 0).sort(
+      const candidates = CLOUDS.filter((c) => leader?.live && leader.cloud && c !== leader.cloud && weightOf(c) > 0 && (!KILL_FROM_FULL || weightOf(c) === this.full)).sort(
         (a, b) => weightOf(b) - weightOf(a) || lastKilled[a] - lastKilled[b],
       );
       const cloud = candidates[0];
@@ -569,7 +571,8 @@ class Bench {
   }
 
   /** Each restart's weight timeline: when weight came back, through which stages, any drop on the way (a flap). */
-  analyseRecoveries(endAt: number): Record<string, unknown> {
+  analyseRecoveries(endAt: number, audit: readonly AuditRecord[]): Record<string, unknown> {
+    const failOpen = allDownIntervals(audit, endAt);
     const rows = this.recoveries.map((recovery, index) => {
       const next = this.recoveries.slice(index + 1).find((r) => r.cloud === recovery.cloud);
       // Until the cloud's next fault, the all-down scenario or the first hand-made drift of a record.
@@ -599,6 +602,8 @@ class Bench {
       return {
         cloud: recovery.cloud,
         cause: recovery.cause,
+        // While every target looked down, fail open handed out weight (docs/failover.md, section 1): not a ramp.
+        duringFailOpen: failOpen.some((i) => i.from <= until && i.to >= recovery.restartedAt),
         weightPath: path,
         secondsRestartToFirstWeight: firstWeight ? secs(firstWeight.at - recovery.restartedAt) : null,
         secondsRestartToFull: fullAt ? secs(fullAt.at - recovery.restartedAt) : null,
@@ -609,7 +614,9 @@ class Bench {
     });
     // A paused leader resumes during the stale-leader scenario, which drifts records by hand: its timeline is
     // reported, not counted.
-    const counted = rows.filter((r) => r.cause !== 'pause-leader');
+    const recoveriesAndFailOpen = rows.filter((r) => r.cause !== 'pause-leader');
+    const counted = recoveriesAndFailOpen.filter((r) => !r.duringFailOpen);
+    const failOpenRows = recoveriesAndFailOpen.filter((r) => r.duringFailOpen);
     const complete = counted.filter((r) => r.observedUntilFull);
     const ramped = complete.filter((r) => {
       const after = r.weightPath.slice(r.weightPath.lastIndexOf(0));
@@ -627,6 +634,12 @@ class Bench {
       rampedInOrder: ramped.length,
       flapping: counted.reduce((n, r) => n + r.flaps, 0),
       holdDownViolations,
+      duringFailOpen: {
+        recoveries: failOpenRows.length,
+        weightDrops: failOpenRows.reduce((n, r) => n + r.flaps, 0),
+        firstWeightBeforeHoldDown: failOpenRows.filter((r) => r.secondsRestartToFirstWeight !== null && r.secondsRestartToFirstWeight < HOLD_DOWN_S - PROBE_S).length,
+        allDownIntervals: failOpen.map((i) => ({ from: new Date(i.from).toISOString(), seconds: secs(i.to - i.from) })),
+      },
       minSecondsRestartToFirstWeight: firsts.length ? Math.min(...firsts) : null,
       secondsRestartToFirstWeight: stats(firsts),
       secondsRestartToFull: stats(toFull),
@@ -655,6 +668,22 @@ class Bench {
       .map((r) => `${new Date(r.at).toISOString()} ${r.summary}`);
     return { transitions: transitions.length, toDown: toDown.length, spurious };
   }
+}
+
+/** When the leaders' verdicts said every target was down: from each all-down alert trigger to its resolve. */
+function allDownIntervals(audit: readonly AuditRecord[], endAt: number): { from: number; to: number }[] {
+  const alerts = audit.filter((r) => r.kind === 'alert').sort((a, b) => a.at - b.at);
+  const intervals: { from: number; to: number }[] = [];
+  let openedAt: number | undefined;
+  for (const a of alerts) {
+    if (a.details.action === 'trigger') openedAt ??= a.at;
+    else if (a.details.action === 'resolve' && openedAt !== undefined) {
+      intervals.push({ from: openedAt, to: a.at });
+      openedAt = undefined;
+    }
+  }
+  if (openedAt !== undefined) intervals.push({ from: openedAt, to: endAt });
+  return intervals;
 }
 
 /** The commit measured, and whether product code differed from it. */
@@ -751,7 +780,7 @@ async function main(): Promise<void> {
     }
     const spurious = bench.spuriousDowns(audit);
     const staleAnywhere = staleAccepted(mesh.route53.batches);
-    const recovery = bench.analyseRecoveries(endAt);
+    const recovery = bench.analyseRecoveries(endAt, audit);
     const loadAverage = load.stop();
     const count = (kind: string): number => audit.filter((r) => r.kind === kind).length;
 
@@ -762,7 +791,10 @@ async function main(): Promise<void> {
       `Load average (1 min) during the run: start ${loadAverage.start}, median ${loadAverage.median}, max ${loadAverage.max} on ${CLOUDS.length} cloud processes + emulators sharing 2 cores with other engineers' test runs; timings are noisy.`,
       ...(detect.trials < 20 ? [`kill-one-cloud: ${detect.trials} trials (< 20 asked) within FAILOVER_DETECT_BUDGET_S=${DETECT_BUDGET_S} / FAILOVER_MAX_TRIALS=${MAX_TRIALS}.`] : []),
       ...(take.trials < 20 ? [`leader takeover: ${take.trials} trials (< 20 asked) within FAILOVER_TAKEOVER_BUDGET_S=${TAKEOVER_BUDGET_S} / FAILOVER_MAX_TRIALS=${MAX_TRIALS}.`] : []),
-      'Kill trials rotate over the live non-leader clouds, highest weight first, wait a random 0-5 s (a uniform point of the probe cycle), and do not wait for full weight: a victim may still be ramping back from an earlier kill (weightAtKill in trials.kill). A ramping target goes DOWN on its first failed probe (rampFailureThreshold 1), so detection from a ramp stage is one probe faster; fromFullWeight and fromRampWeight split the samples.',
+      KILL_FROM_FULL
+        ? 'Kill trials rotate over the live non-leader clouds: each waits until one is at full weight, then a random 0-5 s (a uniform point of the probe cycle), and kills it.'
+        : 'Kill trials rotate over the live non-leader clouds, highest weight first, after a random 0-5 s, without waiting for full weight: a victim may still be ramping back from an earlier kill (weightAtKill in trials.kill). A ramping target goes DOWN on its first failed probe (rampFailureThreshold 1), so detection from a ramp stage is one probe faster; fromFullWeight and fromRampWeight split the samples.',
+      'Recovery: a restart whose timeline overlaps an all-down verdict (fail open, from the alert trigger to its resolve in the audit log) is reported under recoveryRamp.duringFailOpen and not counted as flapping: fail open gives weight to targets in their hold-down by design. Back-to-back leader kills cause these, while the other clouds are still in their hold-down.',
       `Detection is measured from SIGKILL to the first zone read (moto, polled every ${ZONE_POLL_MS} ms) showing weight 0; takeover from SIGKILL of the lease holder to the first read showing a newer _meshgate-term.`,
       `Lease ${DEFAULT_LEASE_CONFIG.leaseMs / 1000} s, renewed every ${DEFAULT_LEASE_CONFIG.renewEveryMs / 1000} s, a follower retries at the lease's expiry: a killed leader's lease runs out ${(DEFAULT_LEASE_CONFIG.leaseMs - DEFAULT_LEASE_CONFIG.renewEveryMs) / 1000}-${DEFAULT_LEASE_CONFIG.leaseMs / 1000} s after the kill; the new leader's first step then writes its term. Scheduler steps every ${DEFAULT_STEP_MS / 1000} s.`,
       `Requests: ${CLIENTS} MCP clients x ${CLIENT_RATE} req/s for the whole run (initialize, then tools/list and tools/call alternately; a new session every ${SESSION_REQUESTS} requests; re-initialize and resend once on the session's 404), each resolving the zone's weighted record like a DNS client and caching the answer ${mesh.config.dns.ttl} s; client timeout ${CLIENT_TIMEOUT_MS} ms. routerRequestsLost counts class (a) of docs/failover.md ("Requests through the routers").`,
@@ -826,7 +858,7 @@ async function main(): Promise<void> {
         takeoverP95AtMost15s: take.p95 !== null && take.p95 <= 15,
         zeroFalseFailovers: partition.falseFailovers === 0,
         zeroStaleLeaderWrites: staleAnywhere.length === 0 && stale.heldAccepted === 0,
-        noFlapping: recovery.flapping === 0,
+        noFlapping: recovery.flapping === 0 && recovery.holdDownViolations === 0,
         failOpenWeightsUnchanged: failOpen.unchanged === true,
         zeroRouterRequestsLost: requests.total.lostRetryable === 0,
       },
