@@ -7,7 +7,12 @@ import fc from 'fast-check';
 import {
   INITIAL_SELECTION_STATE,
   STRATEGY_NAMES,
+  GEO_TIE_KM,
   candidates,
+  geographic,
+  haversineKm,
+  locateBackend,
+  locateClient,
   smoothPick,
   strategies,
   type Backend,
@@ -72,6 +77,23 @@ function referenceSmoothPick(snapshot: Snapshot, among: readonly Backend[], stat
   return { id: best.id, weights: next };
 }
 
+/** The geographic pool as computed before (a distance array, Math.min over it, a filter). */
+function referenceGeographic(snapshot: Snapshot, ctx: RequestContext, state: SelectionState): { id: string | undefined; weights: string; failedOpen: boolean | undefined } {
+  const { backends, failedOpen } = referenceCandidates(snapshot, ctx);
+  const client = locateClient(ctx.clientGeo);
+  let pool: readonly Backend[] = backends;
+  if (client !== undefined) {
+    const distances = backends.map((b) => {
+      const at = locateBackend(b);
+      return at === undefined ? Infinity : haversineKm(client, at);
+    });
+    const nearest = Math.min(...distances);
+    if (Number.isFinite(nearest)) pool = backends.filter((_, i) => (distances[i] ?? Infinity) <= nearest + GEO_TIE_KM);
+  }
+  const picked = smoothPick(snapshot, pool, state);
+  return { id: picked?.backend.id, weights: JSON.stringify(picked?.state.currentWeights), failedOpen: picked === undefined ? undefined : failedOpen };
+}
+
 const ids = ['b0', 'b1', 'b2', 'b3', '__proto__', 'constructor', 'toString', 'hasOwnProperty', '0', '10'];
 const stateArb: fc.Arbitrary<SelectionState> = fc.oneof(
   fc.constant(INITIAL_SELECTION_STATE),
@@ -113,6 +135,17 @@ describe('allocation-free strategies match the reference implementations', () =>
           expect(got.state.cursor).toBe(state.cursor);
         }
       }),
+    );
+  });
+
+  it('geographic: same pool, pick and state as the distance-array version (property)', () => {
+    fc.assert(
+      fc.property(inputArb, ({ backends, ctx, state }) => {
+        const got = geographic({ backends }, ctx, state);
+        const want = referenceGeographic({ backends }, ctx, state);
+        expect({ id: got?.backend.id, weights: JSON.stringify(got?.state.currentWeights), failedOpen: got?.failedOpen }).toEqual(want);
+      }),
+      { numRuns: 300 },
     );
   });
 

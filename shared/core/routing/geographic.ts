@@ -54,9 +54,16 @@ export function locateClient(geo: ClientGeo | undefined): LatLon | undefined {
 }
 
 export function locateBackend(b: Backend): LatLon | undefined {
-  const own = { latitude: b.latitude, longitude: b.longitude };
-  return validLatLon(own) ? own : regionLocation(b.cloud, b.region);
+  return validLatLon(b) ? { latitude: b.latitude, longitude: b.longitude } : regionLocation(b.cloud, b.region);
 }
+
+/** Distance from `client` to a backend, Infinity when the backend has no location; allocates nothing. */
+function distanceKm(client: LatLon, b: Backend): number {
+  const at = validLatLon(b) ? b : regionLocation(b.cloud, b.region);
+  return at === undefined ? Infinity : haversineKm(client, at);
+}
+
+let scratch = new Float64Array(16);
 
 export function geographic(
   snapshot: Snapshot,
@@ -66,14 +73,29 @@ export function geographic(
   const { backends, failedOpen } = candidates(snapshot, ctx);
   const client = locateClient(ctx.clientGeo);
   let pool: readonly Backend[] = backends;
-  if (client !== undefined) {
-    const distances = backends.map((b) => {
-      const at = locateBackend(b);
-      return at === undefined ? Infinity : haversineKm(client, at);
-    });
-    const nearest = Math.min(...distances);
-    if (Number.isFinite(nearest)) pool = backends.filter((_, i) => (distances[i] ?? Infinity) <= nearest + GEO_TIE_KM);
+  if (client !== undefined && backends.length > 1) {
+    // Distances go to a scratch buffer reused across picks (the function is synchronous, so no pick can see
+    // another's); the pool is the candidate list itself when every candidate is within GEO_TIE_KM of the nearest.
+    if (scratch.length < backends.length) scratch = new Float64Array(Math.max(backends.length, 2 * scratch.length));
+    let nearest = Infinity;
+    for (let i = 0; i < backends.length; i++) {
+      const d = distanceKm(client, backends[i] as Backend);
+      scratch[i] = d;
+      if (d < nearest) nearest = d;
+    }
+    if (Number.isFinite(nearest)) {
+      let near: Backend[] | undefined;
+      for (let i = 0; i < backends.length; i++) {
+        const within = (scratch[i] as number) <= nearest + GEO_TIE_KM;
+        if (near !== undefined) {
+          if (within) near.push(backends[i] as Backend);
+        } else if (!within) {
+          near = backends.slice(0, i);
+        }
+      }
+      if (near !== undefined) pool = near;
+    }
   }
   const picked = smoothPick(snapshot, pool, state);
-  return picked === undefined ? undefined : { ...picked, failedOpen };
+  return picked === undefined ? undefined : { backend: picked.backend, state: picked.state, failedOpen };
 }

@@ -16,5 +16,5 @@ export function roundRobin(
   const cursor = Number.isSafeInteger(state.cursor) && state.cursor >= 0 ? state.cursor % CURSOR_MODULUS : 0;
   const backend = backends[cursor % backends.length];
   if (backend === undefined) return undefined;
-  return { backend, state: { ...state, cursor: (cursor + 1) % CURSOR_MODULUS }, failedOpen };
+  return { backend, state: { cursor: (cursor + 1) % CURSOR_MODULUS, currentWeights: state.currentWeights }, failedOpen };
 }
