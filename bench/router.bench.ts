@@ -5,7 +5,10 @@
  *      foreground with its own pid and error log, stopped by PID),
  *   3. through the meshgate router's Node server (undici keep-alive pool),
  *   4. through the same router served by Google's functions-framework (its Express server, the router's request
- *      listener as the user function), as the GCP function set serves it.
+ *      listener as the user function), as the GCP function set serves it,
+ *   5. through nginx with `worker_processes 2` and
+ *   6. through the router's Node server as a node:cluster of 2 workers (`router.workers: 2`): the same worker
+ *      count on both sides, next to the one-process-each comparison of 2 and 3.
  * Throughput: wrk with fixed connections and duration (autocannon when wrk is missing), targets interleaved over
  * several rounds so machine noise spreads evenly. Added latency: the same targets at a moderate, paced load
  * (wrk with a per-connection delay; a fixed-rate Node client when wrk is missing), p50/p99 minus direct.
@@ -42,8 +45,8 @@ const TARGET_RATIO = 0.7;
 const TARGET_P99_ADDED_MS = 1;
 const TARGET_RPS_PER_INSTANCE = 10_000;
 
-type TargetName = 'direct' | 'nginx' | 'router' | 'functionsFramework';
-const TARGET_NAMES: readonly TargetName[] = ['direct', 'nginx', 'router', 'functionsFramework'];
+type TargetName = 'direct' | 'nginx' | 'router' | 'functionsFramework' | 'nginxWorkers2' | 'routerWorkers2';
+const TARGET_NAMES: readonly TargetName[] = ['direct', 'nginx', 'router', 'functionsFramework', 'nginxWorkers2', 'routerWorkers2'];
 
 const children: ChildProcess[] = [];
 const notes: string[] = [];
@@ -133,7 +136,7 @@ interface Nginx {
   stop(): void;
 }
 
-async function startNginx(backendPort: number): Promise<Nginx | undefined> {
+async function startNginx(backendPort: number, workerProcesses: number): Promise<Nginx | undefined> {
   const bin = which('nginx');
   if (bin === undefined) {
     notes.push('nginx not installed (apt-get install -y nginx-light): nginx baseline skipped');
@@ -142,7 +145,7 @@ async function startNginx(backendPort: number): Promise<Nginx | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'meshgate-nginx-'));
   const port = await freePort();
   const root = process.getuid?.() === 0 ? 'user root;\n' : '';
-  const conf = `${root}worker_processes 1;
+  const conf = `${root}worker_processes ${workerProcesses};
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
@@ -297,14 +300,26 @@ async function main(): Promise<void> {
   const router = await startChild(process.execPath, [routerBundle, backendOrigin, 'node'], 'router');
   const ff = await startChild(process.execPath, [routerBundle, backendOrigin, 'functions-framework'], 'functions-framework router');
   const routerPort = router.port;
-  const nginx = await startNginx(backendPort);
+  const router2 = await startChild(process.execPath, [routerBundle, backendOrigin, 'node', '2'], 'router with 2 workers');
+  const nginx = await startNginx(backendPort, 1);
+  const nginx2 = nginx === undefined ? undefined : await startNginx(backendPort, 2);
   await waitForHttp(`http://127.0.0.1:${routerPort}/`);
   await waitForHttp(`http://127.0.0.1:${ff.port}/`);
+  await waitForHttp(`http://127.0.0.1:${router2.port}/`);
 
   const targets: Array<[name: TargetName, port: number]> = [['direct', backendPort], ['router', routerPort], ['functionsFramework', ff.port]];
   if (nginx !== undefined) targets.splice(1, 0, ['nginx', nginx.port]);
+  if (nginx2 !== undefined) targets.push(['nginxWorkers2', nginx2.port]);
+  targets.push(['routerWorkers2', router2.port]);
   const backendPid = backend.pid;
-  const proxyPid: Record<TargetName, number | undefined> = { direct: undefined, nginx: nginx?.pid, router: router.pid, functionsFramework: ff.pid };
+  const proxyPid: Record<TargetName, number | undefined> = {
+    direct: undefined,
+    nginx: nginx?.pid,
+    router: router.pid,
+    functionsFramework: ff.pid,
+    nginxWorkers2: nginx2?.pid,
+    routerWorkers2: router2.pid,
+  };
   const cpuPerRequest = Object.fromEntries(TARGET_NAMES.map((n) => [n, { proxy: [] as number[], backend: [] as number[], tool: [] as number[] }])) as Record<
     TargetName,
     { proxy: number[]; backend: number[]; tool: number[] }
@@ -358,6 +373,7 @@ async function main(): Promise<void> {
   const mcpDirect = await load(backendPort, '/mcp', CONNECTIONS, DURATION_S, 'post');
   const mcpRouter = await load(routerPort, '/mcp', CONNECTIONS, DURATION_S, 'post');
   const mcpFf = await load(ff.port, '/mcp', CONNECTIONS, DURATION_S, 'post');
+  const mcpRouter2 = await load(router2.port, '/mcp', CONNECTIONS, DURATION_S, 'post');
 
   // Time to first SSE byte.
   const sseDirect = await sseFirstByte(`http://127.0.0.1:${backendPort}`, SSE_SAMPLES);
@@ -366,6 +382,7 @@ async function main(): Promise<void> {
   const sseFf = await sseFirstByte(`http://127.0.0.1:${ff.port}`, SSE_SAMPLES);
 
   nginx?.stop();
+  nginx2?.stop();
   const loadAtEnd = loadavg()[0] ?? 0;
   const ownCost = await routerOwnCost(work);
   if (Math.max(loadAtStart, loadAtEnd) > cpus().length) {
@@ -380,6 +397,9 @@ async function main(): Promise<void> {
   const rpsRouter = median(rps.router);
   const rpsFf = median(rps.functionsFramework);
   const rpsRatioVsNginx = rpsNginx !== null ? round3(rpsRouter / rpsNginx) : null;
+  const rpsNginxWorkers2 = nginx2 !== undefined ? median(rps.nginxWorkers2) : null;
+  const rpsRouterWorkers2 = median(rps.routerWorkers2);
+  const rpsRatioWorkers2VsNginxWorkers2 = rpsNginxWorkers2 !== null ? round3(rpsRouterWorkers2 / rpsNginxWorkers2) : null;
   const direct = latency.direct as LoadResult;
   const routerLatency = latency.router as LoadResult;
   const ffLatency = latency.functionsFramework as LoadResult;
@@ -411,7 +431,10 @@ async function main(): Promise<void> {
     `Throughput: ${tool}, ${CONNECTIONS} connections, ${DURATION_S} s per target, median of ${ROUNDS} interleaved rounds after a ${WARMUP_S} s warm-up; GET / with a 37-byte JSON body.`,
     `Latency: ${tool === 'wrk' ? `wrk, ${PACED_CONNECTIONS} connections each pausing ${PACED_DELAY_MS} ms between requests` : `autocannon at a fixed overall rate (1 ms histogram resolution)`}; added = router minus direct at the same percentile.`,
     'detail.cpuMicrosPerRequest: CPU time per request of the proxy process (nginx: master + worker) and of the backend during the throughput runs; it depends far less on other load than rps does.',
-    'One process each, so one core of work each: backend (Node http), router (esbuild bundle on node: Node http + undici Pool), the same router under functions-framework (Express), nginx (worker_processes 1, keepalive upstream, access_log off; the router writes no access log either). All share the machine with the load tool.',
+    'One process each for the required keys, so one core of work each: backend (Node http), router (esbuild bundle on node: Node http + undici Pool), the same router under functions-framework (Express), nginx (worker_processes 1, keepalive upstream, access_log off; the router writes no access log either). All share the machine with the load tool.',
+    'Two workers each (nginxWorkers2: worker_processes 2; routerWorkers2: router.workers 2, a node:cluster primary handing connections round robin to 2 router processes): ' +
+      `rpsRatioWorkers2VsNginxWorkers2 compares the same worker count. On ${cpus().length} CPUs shared with the backend (one Node process) and the load tool, a second worker cannot add a core's worth: ` +
+      'scalingRouterWorkers2 / scalingNginxWorkers2 are each one\'s 2-worker rps over its 1-process rps. rpsRatioVsNginx stays one process each.',
     `rpsPerInstanceTarget ${TARGET_RPS_PER_INSTANCE}: the router's throughput here is with the load tool and the backend on the same 2 CPUs; its capacity on a core of its own is about 1e6 / its CPU µs per request (routerCoreCapacityRps).`,
   );
   if (TARGET_NAMES.some((n) => errors[n] !== 0)) notes.push(`errors/non-2xx during throughput runs: ${JSON.stringify(errors)}`);
@@ -423,6 +446,11 @@ async function main(): Promise<void> {
     rpsNginx: rpsNginx === null ? null : Math.round(rpsNginx),
     rpsRouter: Math.round(rpsRouter),
     rpsRatioVsNginx,
+    rpsRouterWorkers2: Math.round(rpsRouterWorkers2),
+    rpsNginxWorkers2: rpsNginxWorkers2 === null ? null : Math.round(rpsNginxWorkers2),
+    rpsRatioWorkers2VsNginxWorkers2,
+    scalingRouterWorkers2: round3(rpsRouterWorkers2 / rpsRouter),
+    scalingNginxWorkers2: rpsNginxWorkers2 === null || rpsNginx === null ? null : round3(rpsNginxWorkers2 / rpsNginx),
     rpsRouterFunctionsFramework: Math.round(rpsFf),
     rpsRatioFunctionsFrameworkVsNginx: rpsNginx !== null ? round3(rpsFf / rpsNginx) : null,
     addedLatencyP50Ms,
@@ -431,6 +459,8 @@ async function main(): Promise<void> {
     sseFirstByteAddedFunctionsFrameworkMs: round3(median(sseFf) - median(sseDirect)),
     cpuMicrosPerRequestRouter: routerCpu === null ? null : Math.round(routerCpu),
     cpuMicrosPerRequestNginx: cpuMedian('nginx') === null ? null : Math.round(cpuMedian('nginx') as number),
+    cpuMicrosPerRequestRouterWorkers2: cpuMedian('routerWorkers2') === null ? null : Math.round(cpuMedian('routerWorkers2') as number),
+    cpuMicrosPerRequestNginxWorkers2: cpuMedian('nginxWorkers2') === null ? null : Math.round(cpuMedian('nginxWorkers2') as number),
     routerCoreCapacityRps: routerCpu === null ? null : Math.round(1e6 / routerCpu),
     tool,
     connections: CONNECTIONS,
@@ -440,6 +470,9 @@ async function main(): Promise<void> {
       rpsRatioVsNginx: rpsRatioVsNginx === null ? null : busy ? (cpuBoundRatioEstimate === null ? null : cpuBoundRatioEstimate >= TARGET_RATIO) : ratioMet,
       addedLatencyP99: busy ? null : p99Met,
       rpsPerInstance: rpsRouter >= TARGET_RPS_PER_INSTANCE,
+      // The same target for one router instance running router.workers: 2 (one deployment unit, two processes).
+      rpsPerInstanceWorkers2: rpsRouterWorkers2 >= TARGET_RPS_PER_INSTANCE,
+      rpsRatioWorkers2VsNginxWorkers2: rpsRatioWorkers2VsNginxWorkers2 === null || busy ? null : rpsRatioWorkers2VsNginxWorkers2 >= TARGET_RATIO,
     },
     cpuBoundRatioEstimate,
     cpuBoundRatioEstimateFunctionsFramework: nginxChain !== undefined && ffChain !== undefined ? round3(nginxChain / ffChain) : null,
@@ -453,6 +486,8 @@ async function main(): Promise<void> {
           .map(([k, v]) => [k, { proxy: v.proxy.length === 0 ? null : Math.round(median(v.proxy)), backend: Math.round(median(v.backend)), loadTool: v.tool.length === 0 ? null : Math.round(median(v.tool)) }]),
       ),
       addedLatencyNginxP50Ms: latency.nginx === undefined ? null : round3(latency.nginx.p50Ms - direct.p50Ms),
+      addedLatencyRouterWorkers2P50Ms: latency.routerWorkers2 === undefined ? null : round3(latency.routerWorkers2.p50Ms - direct.p50Ms),
+      addedLatencyRouterWorkers2P99Ms: latency.routerWorkers2 === undefined ? null : round3(latency.routerWorkers2.p99Ms - direct.p99Ms),
       addedLatencyNginxP99Ms: latency.nginx === undefined ? null : round3(latency.nginx.p99Ms - direct.p99Ms),
       addedLatencyFunctionsFrameworkP50Ms: round3(ffLatency.p50Ms - direct.p50Ms),
       addedLatencyFunctionsFrameworkP99Ms: round3(ffLatency.p99Ms - direct.p99Ms),
@@ -460,6 +495,7 @@ async function main(): Promise<void> {
         rpsDirect: Math.round(mcpDirect.rps),
         rpsRouter: Math.round(mcpRouter.rps),
         rpsFunctionsFramework: Math.round(mcpFf.rps),
+        rpsRouterWorkers2: Math.round(mcpRouter2.rps),
         routerP99Ms: round3(mcpRouter.p99Ms),
       },
       sseFirstByteMs: {
