@@ -136,7 +136,16 @@ async function hostRouter(cloud: string, routerPort: number, backendPort: number
   const backend = await startDemoMcpServer(`${cloud}-demo`, backendPort);
   const workers = resolveRouterWorkers(loadConfig().router.workers);
   if (workers > 1) {
-    const routers = superviseRouterWorkers({ workers });
+    // Each worker writes session bindings to the replicated store: one HLC node id per process (and per restart).
+    const base = process.env.MESHGATE_NODE_ID;
+    const routers = superviseRouterWorkers({
+      workers,
+      workerEnv: (slot, start): Record<string, string> => {
+        if (base === undefined) return {};
+        const suffix = `:router${slot}.${start}`;
+        return { MESHGATE_NODE_ID: `${base.slice(0, 64 - suffix.length)}${suffix}` };
+      },
+    });
     await routers.ready;
     return () => routers.stop().then(() => backend.close());
   }

@@ -94,13 +94,15 @@ describe('router cluster (router.workers: 2)', () => {
     await new Promise((r) => backend.close(r));
   });
 
-  const listening = (): number[] => events.filter((e) => e.event === 'router.worker_listening').map((e) => e.pid as number);
+  const listeningEvents = (): Array<Record<string, unknown>> => events.filter((e) => e.event === 'router.worker_listening');
+  const listening = (): number[] => listeningEvents().map((e) => e.pid as number);
+  const slotOf = (pid: number): number => listeningEvents().find((e) => e.pid === pid)?.worker as number;
 
   it('serves requests from both workers on one port', async () => {
     expect(new Set(listening()).size).toBe(2);
     const served = new Set<string>();
     for (let i = 0; i < 12; i++) served.add((await get(port, '/__worker')).body);
-    expect([...served].map(Number).sort()).toEqual([...listening()].sort());
+    expect([...served].sort()).toEqual(listening().map((pid) => `${pid} ${slotOf(pid)}.1`).sort());
     const proxied = await Promise.all(Array.from({ length: 8 }, () => get(port, '/anything')));
     expect(proxied.every((a) => a.status === 200 && a.body === 'backend ok')).toBe(true);
   });
@@ -112,9 +114,9 @@ describe('router cluster (router.workers: 2)', () => {
     const replacement = listening()[2] as number;
     expect(events.find((e) => e.event === 'router.worker_exited')).toMatchObject({ pid: victim, signal: 'SIGKILL', restartInMs: 50 });
     expect(alive(victim as number)).toBe(false);
-    const served = new Set<number>();
-    for (let i = 0; i < 12; i++) served.add(Number((await get(port, '/__worker')).body));
-    expect([...served].sort()).toEqual([survivor as number, replacement].sort());
+    const served = new Set<string>();
+    for (let i = 0; i < 12; i++) served.add((await get(port, '/__worker')).body);
+    expect([...served].sort()).toEqual([`${survivor} ${slotOf(survivor as number)}.1`, `${replacement} ${slotOf(victim as number)}.2`].sort());
     expect((await get(port, '/')).body).toBe('backend ok');
   }, 20_000);
 

@@ -37,6 +37,11 @@ export interface RouterClusterOptions {
   readonly stableAfterMs?: number;
   /** How long `stop()` waits for workers to drain and exit before killing them, ms. Default 15 000. */
   readonly stopTimeoutMs?: number;
+  /**
+   * Extra environment of a worker, by slot and start number (1 for the first start of a slot, 2 for its first
+   * replacement, ...): e.g. a distinct HLC node id per process, as every writer to the replicated store needs.
+   */
+  readonly workerEnv?: (slot: number, start: number) => Readonly<Record<string, string>>;
   /** Structured events (worker started, exited, restarting). Default: one JSON line on stderr each. */
   readonly log?: (event: Readonly<Record<string, unknown>>) => void;
 }
@@ -54,6 +59,7 @@ export interface RouterCluster {
 
 interface Slot {
   worker: Worker | undefined;
+  starts: number;
   startedAt: number;
   crashes: number;
   timer: NodeJS.Timeout | undefined;
@@ -72,7 +78,7 @@ export function superviseRouterWorkers(options: RouterClusterOptions): RouterClu
   const stableAfterMs = options.stableAfterMs ?? 30_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
   const log = options.log ?? defaultLog;
-  const slots: Slot[] = Array.from({ length: count }, () => ({ worker: undefined, startedAt: 0, crashes: 0, timer: undefined }));
+  const slots: Slot[] = Array.from({ length: count }, () => ({ worker: undefined, starts: 0, startedAt: 0, crashes: 0, timer: undefined }));
   let stopping: Promise<void> | undefined;
   let restarted = 0;
   let listening = 0;
@@ -85,7 +91,8 @@ export function superviseRouterWorkers(options: RouterClusterOptions): RouterClu
   const fork = (index: number): void => {
     const slot = slots[index] as Slot;
     slot.timer = undefined;
-    const worker = cluster.fork({ MESHGATE_ROUTER_WORKER: String(index) });
+    slot.starts += 1;
+    const worker = cluster.fork({ ...options.workerEnv?.(index, slot.starts), MESHGATE_ROUTER_WORKER: String(index) });
     slot.worker = worker;
     slot.startedAt = Date.now();
     let listened = false;
