@@ -114,6 +114,10 @@ function healthIssues(health: Raw['health']): CrossFieldIssue[] {
     const timeout = field('probe_timeout_ms');
     issues.push(issue(timeout, 'must be shorter than probe_interval_seconds', timeout, interval));
   }
+  if (health.recheck_after_failure_ms !== undefined && health.recheck_after_failure_ms >= health.probe_interval_seconds * 1000) {
+    const recheck = field('recheck_after_failure_ms');
+    issues.push(issue(recheck, 'must be shorter than probe_interval_seconds', recheck, interval));
+  }
   if (health.heartbeat_ttl_seconds <= health.probe_interval_seconds) {
     const ttl = field('heartbeat_ttl_seconds');
     issues.push(issue(ttl, 'must be longer than probe_interval_seconds', ttl, interval));

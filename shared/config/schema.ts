@@ -114,6 +114,7 @@ const health = z
     hold_down_seconds: integer(0).default(60),
     heartbeat_ttl_seconds: integer(1).default(30),
     observations_kept: integer(1).default(20),
+    recheck_after_failure_ms: integer(0).optional(),
   })
   .strict();
 

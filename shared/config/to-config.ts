@@ -102,6 +102,7 @@ function toHealth(raw: Raw['health']): HealthConfig {
     holdDownSeconds: raw.hold_down_seconds,
     heartbeatTtlSeconds: raw.heartbeat_ttl_seconds,
     observationsKept: raw.observations_kept,
+    ...(raw.recheck_after_failure_ms === undefined ? {} : { recheckAfterFailureMs: raw.recheck_after_failure_ms }),
   };
 }
 

@@ -87,6 +87,8 @@ export interface HealthConfig {
   readonly holdDownSeconds: number;
   readonly heartbeatTtlSeconds: number;
   readonly observationsKept: number;
+  /** Re-probe a target this soon after its first failure; 0 = off. */
+  readonly recheckAfterFailureMs?: number;
 }
 
 export interface ReplicationConfig {

@@ -17,7 +17,7 @@ import type { ProbeTarget } from '../../shared/ports/probe';
 
 const MINUTE = 60_000;
 
-function setup(options: { behaviour?: (t: ProbeTarget) => Behaviour; backends?: BackendEndpoint[]; settings?: Parameters<typeof depsFor>[1]['settings'] } = {}) {
+function setup(options: { behaviour?: (t: ProbeTarget, callIndex: number) => Behaviour; backends?: BackendEndpoint[]; settings?: Parameters<typeof depsFor>[1]['settings'] } = {}) {
   const clock = new VirtualClock();
   const store = new MemoryStateStore({ now: () => clock.now() });
   const probes = new FakeProbeClient(clock, options.behaviour);
@@ -131,8 +131,8 @@ describe('runHealthTick', () => {
     expect(store.rawKeys()).toHaveLength(1 + 4);
   });
 
-  it('records failures, schedules failing targets late in the window, and never retries inside an interval', async () => {
-    const { probes, store, tick, clock } = setup({ behaviour: (t) => (t.id === 'cloud:gcp' ? { kind: 'timeout' } : { kind: 'ok' }) });
+  it('records failures, schedules failing targets late in the window, and with re-checks off never probes twice in an interval', async () => {
+    const { probes, store, tick, clock } = setup({ behaviour: (t) => (t.id === 'cloud:gcp' ? { kind: 'timeout' } : { kind: 'ok' }), settings: { recheckAfterFailureMs: 0 } });
     const start = clock.now();
     const report = await tick();
     const gcp = probes.callsFor('cloud:gcp');
@@ -142,6 +142,28 @@ describe('runHealthTick', () => {
     const [view] = await readObservations(store, 'cloud:gcp');
     expect(view?.latest).toMatchObject({ ok: false, error: 'timeout', status: null, latencyMs: 2000 });
     expect(view?.summary).toMatchObject({ consecutiveFailures: 12, failures: 12, lastOkAt: null, ewmaLatencyMs: null });
+  });
+
+  it('re-checks a target 1 s after its first failure, inside the same interval, and only then', async () => {
+    const { probes, store, tick, clock } = setup({ behaviour: (t) => (t.id === 'cloud:gcp' ? { kind: 'fail', error: 'connection', latencyMs: 1 } : { kind: 'ok' }) });
+    const start = clock.now();
+    const report = await tick();
+    const gcp = probes.callsFor('cloud:gcp');
+    // 12 sub-ticks plus one re-check, 1 s after the first failure ended, in the first interval.
+    expect(gcp).toHaveLength(13);
+    expect(gcp[1]!.startedAt - gcp[0]!.endedAt!).toBe(1000);
+    expect(gcp[1]!.startedAt - start).toBeLessThan(5000);
+    expect(report).toMatchObject({ failed: 13, ok: 36 });
+    const [view] = await readObservations(store, 'cloud:gcp');
+    expect(view?.summary).toMatchObject({ consecutiveFailures: 13 });
+  });
+
+  it('does not re-check when the rest of the interval leaves no room', async () => {
+    // Fails on its first probe; a re-check 4.9 s later would not fit before the next sub-tick.
+    const { probes, tick } = setup({ behaviour: (t, i) => (t.id === 'cloud:gcp' && i < 4 ? { kind: 'fail', error: 'connection', latencyMs: 1 } : { kind: 'ok' }), settings: { recheckAfterFailureMs: 4_900 } });
+    await tick();
+    const gcp = probes.callsFor('cloud:gcp');
+    expect(gcp).toHaveLength(12);
   });
 
   it('keeps going when the store is down: failures are counted and logged once, never thrown', async () => {

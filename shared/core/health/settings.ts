@@ -25,6 +25,12 @@ export interface HealthSettings {
   readonly heartbeatTtlSeconds: number;
   /** Samples kept per observer/target record. Default 20. */
   readonly observationsKept: number;
+  /**
+   * After a target's first failed probe, probe it again this soon (within the same sub-tick, when a probe still
+   * fits) instead of a whole interval later, as HAProxy's `fastinter` does: a dead target reaches the failure
+   * threshold about one interval sooner. 0 = off. Default 1000 (a fifth of the interval when that is shorter).
+   */
+  readonly recheckAfterFailureMs?: number;
 }
 
 /** Knobs the composition root may set per cloud; all optional. */
@@ -60,6 +66,7 @@ export const MAX_OBSERVATIONS_KEPT = 100;
 
 /** Fully resolved settings, tuning defaults applied, all durations in ms. */
 export interface ResolvedHealthConfig extends HealthSettings {
+  readonly recheckAfterFailureMs: number;
   readonly intervalMs: number;
   readonly scheduleMs: number;
   readonly deadlineMarginMs: number;
@@ -103,6 +110,7 @@ export function resolveHealthConfig(config: HealthConfig): ResolvedHealthConfig 
     holdDownSeconds: requireInt('holdDownSeconds', config.holdDownSeconds, 0, 86_400),
     heartbeatTtlSeconds,
     observationsKept: requireInt('observationsKept', config.observationsKept, 1, MAX_OBSERVATIONS_KEPT),
+    recheckAfterFailureMs: requireInt('recheckAfterFailureMs', config.recheckAfterFailureMs ?? Math.min(1000, Math.floor(intervalMs / 5)), 0, intervalMs - 1),
     intervalMs,
     scheduleMs: scheduleSeconds * 1000,
     deadlineMarginMs: requireInt('deadlineMarginMs', config.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS, 0, 60_000),

@@ -266,10 +266,25 @@ class Tick {
     }
   }
 
+  /** One planned probe, and at most one quick re-check when it is the target's first failure (`recheckAfterFailureMs`). */
   private async probe(target: ProbeTarget, planned: PlannedProbe): Promise<void> {
-    const { deps, state } = this;
+    const { state } = this;
     state.inFlight.add(target.id);
     try {
+      const firstFailure = await this.probeOnce(target, planned);
+      const recheckAt = this.deps.clock.now() + this.cfg.recheckAfterFailureMs;
+      if (firstFailure && this.cfg.recheckAfterFailureMs > 0 && planned.endAt - recheckAt >= Math.min(MIN_PROBE_TIMEOUT_MS, this.cfg.probeTimeoutMs)) {
+        await this.probeOnce(target, { ...planned, startAt: recheckAt, timeoutMs: Math.min(this.cfg.probeTimeoutMs, planned.endAt - recheckAt) });
+      }
+    } finally {
+      state.inFlight.delete(target.id);
+    }
+  }
+
+  /** Runs and records one probe; true when it failed and was the target's first failure in a row. */
+  private async probeOnce(target: ProbeTarget, planned: PlannedProbe): Promise<boolean> {
+    const { deps, state } = this;
+    {
       await sleepUntil(deps.clock, planned.startAt);
       const release = await state.limiter.acquire();
       const controller = new AbortController();
@@ -279,7 +294,7 @@ class Tick {
         const timeoutMs = Math.min(planned.timeoutMs, planned.endAt - at);
         if (timeoutMs < Math.min(MIN_PROBE_TIMEOUT_MS, this.cfg.probeTimeoutMs) || this.ended) {
           this.report.skippedLate += 1;
-          return;
+          return false;
         }
         this.report.probes += 1;
         this.running.add(controller);
@@ -291,17 +306,17 @@ class Tick {
       }
       if (controller.signal.aborted && sample.error === 'aborted') {
         this.report.abandoned += 1;
-        return;
+        return false;
       }
       if (sample.ok) this.report.ok += 1;
       else this.report.failed += 1;
-      await this.record(target.id, sample);
-    } finally {
-      state.inFlight.delete(target.id);
+      const failures = await this.record(target.id, sample);
+      return !sample.ok && failures === 1;
     }
   }
 
-  private async record(targetId: string, sample: ProbeSample): Promise<void> {
+  /** Folds the sample into the target's record and writes it; returns the consecutive failures now counted. */
+  private async record(targetId: string, sample: ProbeSample): Promise<number> {
     const { deps, cfg } = this;
     const cached = this.state.records.get(targetId);
     const prev = cached !== undefined && isFresh(cached, sample.at, cfg.ttlMs) ? cached : undefined;
@@ -319,6 +334,7 @@ class Tick {
       this.report.observationWriteFailures += 1;
       this.logFailureOnce('observation-write', asMeshgateError(err).code);
     }
+    return record.summary.consecutiveFailures;
   }
 
   private logFailureOnce(what: string, code: ErrorCode): void {
