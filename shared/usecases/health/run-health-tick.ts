@@ -268,51 +268,54 @@ class Tick {
 
   /** One planned probe, and at most one quick re-check when it is the target's first failure (`recheckAfterFailureMs`). */
   private async probe(target: ProbeTarget, planned: PlannedProbe): Promise<void> {
-    const { state } = this;
+    const { state, cfg } = this;
     state.inFlight.add(target.id);
     try {
       const firstFailure = await this.probeOnce(target, planned);
-      const recheckAt = this.deps.clock.now() + this.cfg.recheckAfterFailureMs;
-      if (firstFailure && this.cfg.recheckAfterFailureMs > 0 && planned.endAt - recheckAt >= Math.min(MIN_PROBE_TIMEOUT_MS, this.cfg.probeTimeoutMs)) {
-        await this.probeOnce(target, { ...planned, startAt: recheckAt, timeoutMs: Math.min(this.cfg.probeTimeoutMs, planned.endAt - recheckAt) });
+      const recheckAt = this.deps.clock.now() + cfg.recheckAfterFailureMs;
+      if (firstFailure && cfg.recheckAfterFailureMs > 0 && planned.endAt - recheckAt >= this.minProbeTimeoutMs()) {
+        await this.probeOnce(target, { ...planned, startAt: recheckAt, timeoutMs: Math.min(cfg.probeTimeoutMs, planned.endAt - recheckAt) });
       }
     } finally {
       state.inFlight.delete(target.id);
     }
   }
 
+  /** Shortest timeout a probe may start with; a probe with less time left is skipped as late. */
+  private minProbeTimeoutMs(): number {
+    return Math.min(MIN_PROBE_TIMEOUT_MS, this.cfg.probeTimeoutMs);
+  }
+
   /** Runs and records one probe; true when it failed and was the target's first failure in a row. */
   private async probeOnce(target: ProbeTarget, planned: PlannedProbe): Promise<boolean> {
     const { deps, state } = this;
-    {
-      await sleepUntil(deps.clock, planned.startAt);
-      const release = await state.limiter.acquire();
-      const controller = new AbortController();
-      let sample: ProbeSample;
-      try {
-        const at = deps.clock.now();
-        const timeoutMs = Math.min(planned.timeoutMs, planned.endAt - at);
-        if (timeoutMs < Math.min(MIN_PROBE_TIMEOUT_MS, this.cfg.probeTimeoutMs) || this.ended) {
-          this.report.skippedLate += 1;
-          return false;
-        }
-        this.report.probes += 1;
-        this.running.add(controller);
-        const result = await safeProbe(deps.probes, target, timeoutMs, controller.signal, deps.clock);
-        sample = { at, ...result };
-      } finally {
-        this.running.delete(controller);
-        release();
-      }
-      if (controller.signal.aborted && sample.error === 'aborted') {
-        this.report.abandoned += 1;
+    await sleepUntil(deps.clock, planned.startAt);
+    const release = await state.limiter.acquire();
+    const controller = new AbortController();
+    let sample: ProbeSample;
+    try {
+      const at = deps.clock.now();
+      const timeoutMs = Math.min(planned.timeoutMs, planned.endAt - at);
+      if (timeoutMs < this.minProbeTimeoutMs() || this.ended) {
+        this.report.skippedLate += 1;
         return false;
       }
-      if (sample.ok) this.report.ok += 1;
-      else this.report.failed += 1;
-      const failures = await this.record(target.id, sample);
-      return !sample.ok && failures === 1;
+      this.report.probes += 1;
+      this.running.add(controller);
+      const result = await safeProbe(deps.probes, target, timeoutMs, controller.signal, deps.clock);
+      sample = { at, ...result };
+    } finally {
+      this.running.delete(controller);
+      release();
     }
+    if (controller.signal.aborted && sample.error === 'aborted') {
+      this.report.abandoned += 1;
+      return false;
+    }
+    if (sample.ok) this.report.ok += 1;
+    else this.report.failed += 1;
+    const failures = await this.record(target.id, sample);
+    return !sample.ok && failures === 1;
   }
 
   /** Folds the sample into the target's record and writes it; returns the consecutive failures now counted. */
