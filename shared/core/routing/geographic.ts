@@ -53,13 +53,20 @@ export function locateClient(geo: ClientGeo | undefined): LatLon | undefined {
   return validLatLon(geo) ? { latitude: geo.latitude, longitude: geo.longitude } : undefined;
 }
 
+/** Where a backend is: its own coordinates (the backend itself, not a copy) or its region's; allocates nothing. */
+function backendPosition(b: Backend): LatLon | undefined {
+  return validLatLon(b) ? b : regionLocation(b.cloud, b.region);
+}
+
 export function locateBackend(b: Backend): LatLon | undefined {
-  return validLatLon(b) ? { latitude: b.latitude, longitude: b.longitude } : regionLocation(b.cloud, b.region);
+  const at = backendPosition(b);
+  // A copy of the backend's own coordinates; a region's location is returned as the table holds it.
+  return at === b ? { latitude: at.latitude, longitude: at.longitude } : at;
 }
 
 /** Distance from `client` to a backend, Infinity when the backend has no location; allocates nothing. */
 function distanceKm(client: LatLon, b: Backend): number {
-  const at = validLatLon(b) ? b : regionLocation(b.cloud, b.region);
+  const at = backendPosition(b);
   return at === undefined ? Infinity : haversineKm(client, at);
 }
 
