@@ -16,6 +16,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { MeshgateError } from '../../core/errors';
 
 /** `router.workers` as configured: an integer >= 1 or `auto`. */
 export type RouterWorkersSetting = number | 'auto';
@@ -23,7 +24,9 @@ export type RouterWorkersSetting = number | 'auto';
 /** The number of worker processes: `auto` is `os.availableParallelism()`. */
 export function resolveRouterWorkers(setting: RouterWorkersSetting, parallelism: () => number = availableParallelism): number {
   if (setting === 'auto') return Math.max(1, parallelism());
-  if (!(Number.isInteger(setting) && setting >= 1)) throw new RangeError(`router.workers must be an integer >= 1 or "auto", got ${String(setting)}`);
+  if (!(Number.isInteger(setting) && setting >= 1)) {
+    throw new MeshgateError('validation', `router.workers must be an integer >= 1 or "auto", got ${String(setting)}`, { details: { path: 'router.workers' } });
+  }
   return setting;
 }
 
