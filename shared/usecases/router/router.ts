@@ -788,17 +788,13 @@ export class Router {
     const safe = !failure.requestSent || ex.resendable;
     if (ex.sessionBound) {
       if (failure.kind === 'connect') {
-        this.stats.sessionBackendLost += 1;
-        this.affinity.forget(ex.sessionId as string);
-        this.sessionNotFound(ex, `Session not found: its backend ${backend.id} is unreachable; start a new session`);
+        this.sessionBackendLost(ex, `its backend ${backend.id} is unreachable`);
         return;
       }
       if (failure.kind === 'timeout' && ex.perTryLimited) {
         // A request without side effects got no answer within the per-try timeout: the session's backend is hung.
         // The session cannot move, so tell the client to start a new one rather than wait out its deadline.
-        this.stats.sessionBackendLost += 1;
-        this.affinity.forget(ex.sessionId as string);
-        this.sessionNotFound(ex, `Session not found: its backend ${backend.id} did not answer within ${this.perTryTimeoutMs} ms; start a new session`);
+        this.sessionBackendLost(ex, `its backend ${backend.id} did not answer within ${this.perTryTimeoutMs} ms`);
         return;
       }
       if (safe && failure.kind !== 'timeout' && this.canRetry(ex, now)) {
@@ -929,6 +925,13 @@ export class Router {
   private badRequest(ex: Exchange, rpcCode: number, message: string): void {
     this.stats.badRequests += 1;
     this.reply(ex, 400, 'validation', rpcCode, message);
+  }
+
+  /** The session's backend is gone or hung: forget the binding and answer 404 so the client starts a new session. */
+  private sessionBackendLost(ex: Exchange, why: string): void {
+    this.stats.sessionBackendLost += 1;
+    this.affinity.forget(ex.sessionId as string);
+    this.sessionNotFound(ex, `Session not found: ${why}; start a new session`);
   }
 
   private sessionNotFound(ex: Exchange, message: string): void {
