@@ -60,6 +60,11 @@ export class LeaderLease {
     return this.held !== undefined && now <= this.held.actUntil;
   }
 
+  /** When the lease this node holds is next due for renewal; undefined when it holds none at `now`. */
+  renewDueAt(now = this.options.clock.now()): number | undefined {
+    return this.isLeader(now) ? this.held?.renewAt : undefined;
+  }
+
   /** Term of the lease this node holds, while it holds one. */
   term(now = this.options.clock.now()): number | undefined {
     return this.isLeader(now) ? this.held?.term : undefined;

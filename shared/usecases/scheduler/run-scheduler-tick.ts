@@ -60,15 +60,18 @@ export function parseSchedulerTick(payload: unknown, deadlineAt: unknown, nowMs:
 }
 
 /**
- * A leader's last act in an invocation: renew the lease as late as the window allows. Renewals are otherwise due
- * every `renewEveryMs`, so without this the last one may come up to that long before the invocation ends, and the
- * lease would have to outlast that plus the pause until the next invocation (about 6 s on Cloud Functions, whose
- * 55 s budget ends before the next minute): the lease would lapse and leadership would move every few minutes.
+ * A leader's last act in an invocation: renew the lease as late as the window allows, when its regular renewal
+ * falls due before the next invocation can make it. Renewals are otherwise due every `renewEveryMs`, so the last one
+ * may come up to that long before the invocation ends, and the lease would have to outlast that plus the pause
+ * until the next invocation (about 6 s on Cloud Functions, whose 55 s budget ends before the next minute): the
+ * lease would lapse and leadership would move every few minutes. With short schedules (Azure's 5 s timer) the next
+ * invocation renews in time and nothing extra is written.
  */
-async function carryLease(deps: ReconcileDeps, windowEndAt: number, logger: Logger): Promise<boolean> {
+async function carryLease(deps: ReconcileDeps, windowEndAt: number, nextInvocationAt: number, logger: Logger): Promise<boolean> {
   const { clock } = deps;
   const { lease, config } = deps.state;
-  if (!lease.isLeader(clock.now())) return false;
+  const renewDueAt = lease.renewDueAt(clock.now());
+  if (renewDueAt === undefined || renewDueAt >= nextInvocationAt) return false;
   await sleepUntil(clock, windowEndAt - config.storeTimeoutMs);
   if (!lease.isLeader(clock.now())) return false;
   try {
@@ -99,11 +102,12 @@ export async function runSchedulerTick(deps: ReconcileDeps, payload: unknown, de
     leaseCarried: false,
     last: null,
   };
+  const scheduleMs = request.scheduleSeconds === undefined ? cfg.scheduleMs : request.scheduleSeconds * 1000;
   const subTicks = planSubTicks({
     startAt: startedAt,
     deadlineAt,
     intervalMs: cfg.intervalMs,
-    scheduleMs: request.scheduleSeconds === undefined ? cfg.scheduleMs : request.scheduleSeconds * 1000,
+    scheduleMs,
     deadlineMarginMs: cfg.deadlineMarginMs,
     probeTimeoutMs: cfg.minSubTickMs,
   });
@@ -132,7 +136,7 @@ export async function runSchedulerTick(deps: ReconcileDeps, payload: unknown, de
     }
   }
   const windowEndAt = subTicks.at(-1)?.endAt;
-  if (windowEndAt !== undefined) report.leaseCarried = await carryLease(deps, windowEndAt, logger);
+  if (windowEndAt !== undefined) report.leaseCarried = await carryLease(deps, windowEndAt, startedAt + scheduleMs, logger);
   report.finishedAt = clock.now();
   const { last: _last, ...summary } = report;
   logger.info({ event: 'scheduler.tick', ...summary, term: report.last?.term ?? null, holder: report.last?.holder ?? null }, 'scheduler: tick finished');
