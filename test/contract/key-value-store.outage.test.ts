@@ -78,7 +78,7 @@ describe.each(cases)('%s adapter through an outage of its emulator', (_name, sta
   afterAll(async () => {
     await closeTestStores();
     await emulator?.stop();
-  });
+  }, 60_000);
 
   it('answers unavailable within its deadline while down, and recovers after a restart on the same port', async () => {
     if (!emulator) throw new Error('emulator did not start');
@@ -116,4 +116,41 @@ describe.each(cases)('%s adapter through an outage of its emulator', (_name, sta
     await expect(store.get('outage/after')).resolves.toEqual(after);
     await expect(store.get('outage/before')).resolves.toBeUndefined(); // the emulator came back empty
   }, 120_000);
+});
+
+describe('firestore adapter closed while the SDK still retries a call against a dead emulator', () => {
+  let emulator: RunningEmulator | undefined;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+
+  beforeAll(async () => {
+    emulator = await startFirestore();
+    process.on('unhandledRejection', onUnhandled);
+  }, 120_000);
+
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    await emulator?.stop();
+  });
+
+  it('waits for the retried call to settle before terminating the client: no unhandled rejection', async () => {
+    if (!emulator) throw new Error('emulator did not start');
+    const store = await makeFirestoreStore('outage-close', emulator, { timeoutMs: TIMEOUT_MS });
+    await store.put({ key: 'close/before', value: 1, version: v(1) });
+    await emulator.stop();
+
+    // Answered `unavailable` at the deadline while the SDK keeps retrying with backoff.
+    await expect(store.get('close/before')).rejects.toMatchObject({ code: 'unavailable' });
+    let closed = false;
+    const closing = store.close().then(() => (closed = true));
+    // Longer than terminate() itself is given (2 s): close has not even started it while the SDK still retries.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(closed).toBe(false);
+
+    await emulator.restart(); // the retry now gets an answer, so the client can be released
+    await closing;
+    // Without the wait, the SDK's next attempt after terminate() rejected a promise nobody held.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(unhandled).toEqual([]);
+  }, 90_000);
 });

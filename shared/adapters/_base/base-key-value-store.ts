@@ -337,6 +337,8 @@ export interface BaseKeyValueStoreOptions {
 export abstract class BaseKeyValueStore implements KeyValueStore {
   abstract readonly name: string;
   protected readonly timeoutMs: number;
+  /** SDK calls not yet settled, including those whose caller was already answered `unavailable`. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   protected constructor(options: BaseKeyValueStoreOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -421,13 +423,38 @@ export abstract class BaseKeyValueStore implements KeyValueStore {
   private async run<T>(op: StoreOperation, key: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     try {
-      return await this.withDeadline(call(controller.signal), controller);
+      return await this.withDeadline(this.tracked(call(controller.signal)), controller);
     } catch (err) {
       if (isMeshgateError(err)) throw err;
       if (err instanceof DeadlineExceeded) {
         throw storeError('unavailable', this.name, op, key, `no answer within ${this.timeoutMs} ms${op === 'put' || op === 'delete' ? ' (the write may still happen)' : ''}`);
       }
       throw this.translateError(err, op, key);
+    }
+  }
+
+  private tracked<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    const forget = (): void => void this.inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  /**
+   * Resolves `true` once every call started so far has settled (also those that outlived their deadline), or
+   * `false` after `maxMs`. For adapters whose client must not be closed under a call it is still retrying.
+   */
+  protected async whenIdle(maxMs: number): Promise<boolean> {
+    if (this.inFlight.size === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), maxMs);
+    });
+    const idle = Promise.allSettled([...this.inFlight]).then(() => true as const);
+    try {
+      return await Promise.race([idle, gaveUp]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

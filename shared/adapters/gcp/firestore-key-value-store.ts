@@ -35,6 +35,11 @@ export type FirestoreCollectionApi = Pick<CollectionReference, 'doc' | 'where' |
 
 /** Firestore's document id limit is 1500 bytes; encoded ids are ASCII. */
 const MAX_ID_LENGTH = 1500;
+/**
+ * How long the SDK may go on retrying one call on its own: 5 attempts with exponential backoff between them
+ * (1 s × 1.5ⁿ, jittered). Against a refused port one `get()` took 44 s before it gave up (each attempt ~7 s).
+ */
+const SDK_RETRY_WINDOW_MS = 60_000;
 
 /** gRPC status codes (google.rpc.Code). */
 const GRPC = {
@@ -68,7 +73,14 @@ export class FirestoreKeyValueStore extends ReadCompareWriteKeyValueStore<Timest
     super(options);
   }
 
+  /**
+   * Releases the client. Waits first (up to a minute) for calls the SDK is still retrying on its own after they
+   * were answered `unavailable`, so closing while the store is unreachable can take that long.
+   */
   async close(): Promise<void> {
+    // The SDK keeps retrying a failed call after we answered `unavailable`. Terminating the client under such a
+    // call makes the SDK's next attempt reject a promise nobody holds: an unhandled rejection that ends the process.
+    await this.whenIdle(SDK_RETRY_WINDOW_MS);
     await this.options.onClose?.();
   }
 
