@@ -68,6 +68,8 @@ export function buildSchedulerService({ config, runtime, store, clock, logger }:
       staleAfterMs: 3 * config.health.probeIntervalSeconds * 1000,
       // Six probe intervals: targets that one event takes out are detected up to about two intervals apart.
       failOpenWindowMs: 6 * config.health.probeIntervalSeconds * 1000,
+      // Two probe intervals: every observer probes every target once per interval.
+      sharedFailureCheckMs: 2 * config.health.probeIntervalSeconds * 1000,
     },
     tuning: { scheduleSeconds: SCHEDULE_SECONDS[runtime.cloud] ?? 60 },
   });

@@ -26,6 +26,10 @@
  *   traffic between targets cannot help, and the targets would otherwise be zeroed one by one as their failures
  *   cross the threshold seconds apart, before the all-down fail open restores them. A single target's failure
  *   is not held back: the others' latest probes succeed. The verdict state still records each transition.
+ * - Told apart first: a target that has just gone DOWN keeps its weight until every other serving target has been
+ *   seen working since a quorum of observers began to see it fail (at most `sharedFailureCheckMs`). The targets of
+ *   a shared failure are probed at different moments, so the first can cross the threshold before any observer has
+ *   probed the others since; their next probes then either fail (the hold above) or succeed (weight goes).
  *
  * Pure and deterministic: the caller passes `now`; the state is plain JSON so it can be stored as it is.
  */
@@ -43,6 +47,12 @@ export type ObservationSummary = {
   readonly consecutiveSuccesses: number;
   /** Epoch ms of the observer's latest probe of this target. */
   readonly lastAt: number;
+  /**
+   * Epoch ms the observer's current run of failures began (its first failed probe in a row); `null` or absent
+   * when the latest probe succeeded or the start is unknown. Lets the verdict tell one target's failure from a
+   * shared one (see `sharedFailureCheckMs`).
+   */
+  readonly failingSince?: number | null;
 };
 
 /** Verdict state of one target. JSON-safe: absent values are `null`. */
@@ -96,6 +106,13 @@ export interface VerdictConfig {
    * and get their pre-outage weight back. Default 30 s (two probe intervals of detection spread, with margin).
    */
   readonly failOpenWindowMs: number;
+  /**
+   * A target that has just gone DOWN keeps its weight until every other serving target has been seen working (a
+   * successful probe by any observer) since a quorum of observers began to see the target fail, for at most this
+   * long after it went DOWN. Tells one target's failure from a shared one whose targets cross the threshold
+   * seconds apart. Default 10 s (two probe intervals); 0 turns the check off.
+   */
+  readonly sharedFailureCheckMs: number;
 }
 
 export const DEFAULT_VERDICT_CONFIG: VerdictConfig = Object.freeze({
@@ -108,6 +125,7 @@ export const DEFAULT_VERDICT_CONFIG: VerdictConfig = Object.freeze({
   ramp: Object.freeze([0.1, 0.5]),
   rampDwellMs: 30_000,
   failOpenWindowMs: 30_000,
+  sharedFailureCheckMs: 10_000,
 });
 
 export interface VerdictInput {
@@ -159,10 +177,13 @@ export interface VerdictResult {
   /** True when no target would get weight: `weights` are the last known good ones (fail open). Alert. */
   readonly allDown: boolean;
   /**
-   * True when the verdict would take weight away but every serving target is failing at once (a shared failure):
+   * True when the verdict would take weight away but the failure looks shared: every serving target is failing at
+   * once, or a target has just gone DOWN and the others have not been seen working since its failure began.
    * `weights` are the last known good ones. Log it; `allDown` follows if the failures persist.
    */
   readonly held: boolean;
+  /** Why the weights were held, for logs and the audit log; `null` when not held. */
+  readonly heldReason: string | null;
   /** Per target, in input order. */
   readonly targets: readonly TargetVerdict[];
   readonly transitions: readonly Transition[];
@@ -178,7 +199,7 @@ export function validateVerdictConfig(config: VerdictConfig): void {
   for (const field of ['failureThreshold', 'successThreshold', 'rampFailureThreshold'] as const) {
     if (!Number.isInteger(config[field]) || config[field] < 1) fail(field, 'must be an integer >= 1');
   }
-  for (const field of ['holdDownMs', 'staleAfterMs', 'rampDwellMs', 'failOpenWindowMs'] as const) {
+  for (const field of ['holdDownMs', 'staleAfterMs', 'rampDwellMs', 'failOpenWindowMs', 'sharedFailureCheckMs'] as const) {
     if (!Number.isFinite(config[field]) || config[field] < 0) fail(field, 'must be a non-negative number');
   }
   config.ramp.forEach((f, i) => {
@@ -296,10 +317,13 @@ export function decideVerdict(input: VerdictInput, config: VerdictConfig = DEFAU
   const computed: Record<string, number> = {};
   const verdicts: TargetVerdict[] = [];
   const transitions: Transition[] = [];
+  const summaries = new Map<string, ObservationSummary[]>();
 
   for (const target of input.targets) {
     const prev = input.previous?.targets[target.id] ?? upState(now);
-    const votes = countVotes(freshSummaries(target.id, input.observations, now, config), config);
+    const fresh = freshSummaries(target.id, input.observations, now, config);
+    summaries.set(target.id, fresh);
+    const votes = countVotes(fresh, config);
     const { next, reason } = step(prev, votes, now, config);
     if (reason !== undefined) {
       transitions.push({ target: target.id, from: prev.phase, to: next.phase, rampStage: next.rampStage, at: now, reason });
@@ -313,15 +337,29 @@ export function decideVerdict(input: VerdictInput, config: VerdictConfig = DEFAU
 
   const serving = Object.values(computed).some((w) => w > 0);
   const lastGood = input.previous?.lastKnownGood ?? null;
-  if (serving && lastGood !== null && takesWeightAway(computed, lastGood) && everyServingTargetFailing(verdicts, lastGood, config)) {
+  const heldReason = serving && lastGood !== null && takesWeightAway(computed, lastGood) ? reasonToHold(verdicts, summaries, lastGood, now, config) : null;
+  if (lastGood !== null && heldReason !== null) {
     const weights = Object.fromEntries(input.targets.map((t) => [t.id, lastGood[t.id] ?? 0]));
-    return { state: { targets: states, lastKnownGood: weights }, weights, allDown: false, held: true, targets: verdicts, transitions };
+    return { state: { targets: states, lastKnownGood: weights }, weights, allDown: false, held: true, heldReason, targets: verdicts, transitions };
   }
   if (serving) {
-    return { state: { targets: states, lastKnownGood: computed }, weights: computed, allDown: false, held: false, targets: verdicts, transitions };
+    return { state: { targets: states, lastKnownGood: computed }, weights: computed, allDown: false, held: false, heldReason: null, targets: verdicts, transitions };
   }
   const weights = failOpenWeights(input, verdicts, config);
-  return { state: { targets: states, lastKnownGood: weights }, weights, allDown: true, held: false, targets: verdicts, transitions };
+  return { state: { targets: states, lastKnownGood: weights }, weights, allDown: true, held: false, heldReason: null, targets: verdicts, transitions };
+}
+
+/** Why weight must not be taken away in this evaluation (a shared failure, or not yet told apart), else `null`. */
+function reasonToHold(
+  verdicts: readonly TargetVerdict[],
+  summaries: ReadonlyMap<string, readonly ObservationSummary[]>,
+  lastGood: Readonly<Record<string, number>>,
+  now: number,
+  config: VerdictConfig,
+): string | null {
+  if (everyServingTargetFailing(verdicts, lastGood, config)) return 'every serving target is failing at once';
+  const unseen = othersNotSeenWorking(verdicts, summaries, lastGood, now, config);
+  return unseen.length === 0 ? null : `${unseen.join(', ')} not seen working since the failure began`;
 }
 
 function takesWeightAway(computed: Readonly<Record<string, number>>, lastGood: Readonly<Record<string, number>>): boolean {
@@ -332,6 +370,43 @@ function takesWeightAway(computed: Readonly<Record<string, number>>, lastGood: R
 function everyServingTargetFailing(verdicts: readonly TargetVerdict[], lastGood: Readonly<Record<string, number>>, config: VerdictConfig): boolean {
   const serving = verdicts.filter((v) => (lastGood[v.id] ?? 0) > 0);
   return serving.length > 0 && serving.every((v) => v.state.phase === 'DOWN' || v.votes.failingNow >= config.quorum);
+}
+
+/**
+ * Serving targets not seen working since the targets losing weight began to fail, while those all went DOWN less
+ * than `sharedFailureCheckMs` ago. Empty when the failure is told apart (or the check does not apply).
+ */
+function othersNotSeenWorking(
+  verdicts: readonly TargetVerdict[],
+  summaries: ReadonlyMap<string, readonly ObservationSummary[]>,
+  lastGood: Readonly<Record<string, number>>,
+  now: number,
+  config: VerdictConfig,
+): string[] {
+  const losing = verdicts.filter((v) => v.weight < (lastGood[v.id] ?? 0));
+  const justDown = (v: TargetVerdict): boolean =>
+    v.state.phase === 'DOWN' && v.state.downSince !== null && now - v.state.downSince < config.sharedFailureCheckMs;
+  if (losing.length === 0 || !losing.every(justDown)) return [];
+  const onsets = losing.map((v) => quorumFailingSince(summaries.get(v.id) ?? [], config.quorum));
+  if (onsets.some((onset) => onset === undefined)) return [];
+  const since = Math.min(...(onsets as number[]));
+  return verdicts
+    .filter((v) => (lastGood[v.id] ?? 0) > 0 && !losing.includes(v))
+    .filter((v) => !(summaries.get(v.id) ?? []).some((o) => o.consecutiveFailures === 0 && o.consecutiveSuccesses > 0 && o.lastAt > since))
+    .map((v) => v.id);
+}
+
+/**
+ * When a quorum of observers had begun to see the target fail: the quorum-th earliest start of the current runs
+ * of failures. One observer failing everything for a long while (its own network) does not move it earlier.
+ * `undefined` when unknown.
+ */
+function quorumFailingSince(summaries: readonly ObservationSummary[], quorum: number): number | undefined {
+  const starts = summaries
+    .filter((o) => o.consecutiveFailures > 0 && typeof o.failingSince === 'number' && Number.isFinite(o.failingSince))
+    .map((o) => o.failingSince as number)
+    .sort((a, b) => a - b);
+  return starts[quorum - 1];
 }
 
 /**

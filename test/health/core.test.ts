@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { MeshgateError } from '../../shared/core/errors';
 import { PROBE_BUDGET_PER_TARGET_PER_MINUTE, probeBudget, probesPerMinutePerObserver } from '../../shared/core/health/budget';
 import { keySegment, observationKey, heartbeatKey } from '../../shared/core/health/keys';
-import { foldObservation, isFresh, observationToJson, parseObservationRecord, type ObservationRecord } from '../../shared/core/health/observation';
+import { failingSince, foldObservation, isFresh, observationToJson, parseObservationRecord, type ObservationRecord } from '../../shared/core/health/observation';
 import { jitterWindowMs, planProbes, planSubTicks } from '../../shared/core/health/schedule';
 import { DEFAULT_HEALTH_SETTINGS, resolveHealthConfig } from '../../shared/core/health/settings';
 import { assertDeadline, parseTickPayload } from '../../shared/core/health/tick-payload';
@@ -124,6 +124,19 @@ describe('observations fold', () => {
     expect(r.summary).toEqual({ count: 3, failures: 1, consecutiveFailures: 0, consecutiveSuccesses: 1, ewmaLatencyMs: 130, lastOkAt: 3, lastFailAt: 2 });
     expect(isFresh(r, 3 + 30_000, 30_000)).toBe(true);
     expect(isFresh(r, 3 + 30_001, 30_000)).toBe(false);
+  });
+
+  it('dates the current run of failures from its first failed sample, and has none after a success', () => {
+    let r = foldObservation(undefined, 'aws', 't', { at: 1, ok: true, latencyMs: 1, status: 200 }, 3);
+    expect(failingSince(r)).toBeNull();
+    r = foldObservation(r, 'aws', 't', { at: 2, ok: false, latencyMs: 2000, status: null, error: 'timeout' }, 3);
+    r = foldObservation(r, 'aws', 't', { at: 3, ok: false, latencyMs: 2000, status: null, error: 'timeout' }, 3);
+    expect(failingSince(r)).toBe(2);
+    r = foldObservation(r, 'aws', 't', { at: 4, ok: false, latencyMs: 2000, status: null, error: 'timeout' }, 3);
+    r = foldObservation(r, 'aws', 't', { at: 5, ok: false, latencyMs: 2000, status: null, error: 'timeout' }, 3);
+    expect(failingSince(r)).toBe(3); // a longer run than the samples kept: the oldest kept failure
+    r = foldObservation(r, 'aws', 't', { at: 6, ok: true, latencyMs: 1, status: 200 }, 3);
+    expect(failingSince(r)).toBeNull();
   });
 
   it('rejects malformed stored records', () => {

@@ -206,6 +206,95 @@ describe('decideVerdict', () => {
     expect(rs[2]).toMatchObject({ held: false, weights: { aws: 100, azure: 100, gcp: 0 } });
   });
 
+  describe('telling one target\'s failure from a shared one whose targets are probed at different moments', () => {
+    /** A run of failures that began at `since`. */
+    const failingFrom = (observer: string, target: string, n: number, since: number, at: number): ObservationSummary => ({
+      ...fail(observer, target, n, at),
+      failingSince: since,
+    });
+    const gcpFailing = (since: number, at: number) => [failingFrom('aws', 'gcp', 2, since, at), failingFrom('azure', 'gcp', 2, since + 300, at)];
+    /** Every observer's latest probe of aws and azure succeeded at `okAt`; gcp as given. */
+    const othersOkAt = (okAt: number, gcp: ObservationSummary[]) =>
+      OBSERVERS.flatMap((o) => [ok(o, 'aws', 10, okAt), ok(o, 'azure', 10, okAt)]).concat(gcp);
+
+    it('keeps gcp\'s weight while aws and azure have not been probed since gcp began to fail, then holds as they fail too', () => {
+      const rs = run([
+        { now: T0, observations: allHealthy(T0) },
+        // Everything went dark at T0 + 1 s; gcp is probed first, crosses N = 2 with its re-check.
+        { now: T0 + 3_500, observations: othersOkAt(T0 + 500, gcpFailing(T0 + 1_000, T0 + 3_000)) },
+        // The observers now reach aws and azure: their first failures.
+        {
+          now: T0 + 6_000,
+          observations: OBSERVERS.flatMap((o) => [failingFrom(o, 'aws', 1, T0 + 4_000, T0 + 4_000), failingFrom(o, 'azure', 1, T0 + 4_500, T0 + 4_500)]).concat(
+            gcpFailing(T0 + 1_000, T0 + 5_000),
+          ),
+        },
+        { now: T0 + 9_000, observations: everyoneFails(T0 + 9_000) },
+      ]);
+      expect(phase(rs[1], 'gcp')).toBe('DOWN');
+      expect(rs[1]).toMatchObject({ held: true, heldReason: 'aws, azure not seen working since the failure began', weights: { aws: 100, azure: 100, gcp: 100 } });
+      expect(rs[2]).toMatchObject({ held: true, heldReason: 'every serving target is failing at once', weights: { aws: 100, azure: 100, gcp: 100 } });
+      expect(rs[3]).toMatchObject({ allDown: true, weights: { aws: 100, azure: 100, gcp: 100 } });
+    });
+
+    it('takes gcp\'s weight away once aws and azure are seen working after gcp began to fail', () => {
+      const rs = run([
+        { now: T0, observations: allHealthy(T0) },
+        { now: T0 + 3_500, observations: othersOkAt(T0 + 500, gcpFailing(T0 + 1_000, T0 + 3_000)) },
+        // One observer's probe of each after the failure began is enough: failures never look like successes.
+        {
+          now: T0 + 6_000,
+          observations: [ok('aws', 'aws', 11, T0 + 4_000), ok('azure', 'aws', 10, T0 + 500), ok('azure', 'azure', 11, T0 + 5_000), ok('aws', 'azure', 10, T0 + 500)].concat(
+            gcpFailing(T0 + 1_000, T0 + 5_000),
+          ),
+        },
+      ]);
+      expect(rs[1]?.held).toBe(true);
+      expect(rs[2]).toMatchObject({ held: false, heldReason: null, weights: { aws: 100, azure: 100, gcp: 0 } });
+    });
+
+    it('does not wait when the others were already seen working after gcp began to fail', () => {
+      const rs = run([
+        { now: T0, observations: allHealthy(T0) },
+        { now: T0 + 3_500, observations: othersOkAt(T0 + 2_000, gcpFailing(T0 + 1_000, T0 + 3_000)) },
+      ]);
+      expect(rs[1]).toMatchObject({ held: false, weights: { aws: 100, azure: 100, gcp: 0 } });
+    });
+
+    it('waits at most sharedFailureCheckMs after gcp went DOWN when the others cannot be seen', () => {
+      const stuck = (now: number) => ({ now, observations: othersOkAt(T0 + 500, gcpFailing(T0 + 1_000, now - 500)) });
+      const rs = run([{ now: T0, observations: allHealthy(T0) }, stuck(T0 + 3_500), stuck(T0 + 3_500 + 9_999), stuck(T0 + 3_500 + 10_000)]);
+      expect(rs[1]?.held).toBe(true);
+      expect(rs[2]?.held).toBe(true);
+      expect(rs[3]).toMatchObject({ held: false, weights: { aws: 100, azure: 100, gcp: 0 } });
+    });
+
+    it('dates the failure from when a quorum began to see it: one observer failing everything for long does not count', () => {
+      const partitioned = failingFrom('gcp', 'gcp', 40, T0 - 200_000, T0 + 3_000);
+      const rs = run([
+        { now: T0, observations: allHealthy(T0) },
+        { now: T0 + 3_500, observations: othersOkAt(T0 + 500, [partitioned, failingFrom('aws', 'gcp', 2, T0 + 1_000, T0 + 3_000)]) },
+      ]);
+      expect(phase(rs[1], 'gcp')).toBe('DOWN');
+      expect(rs[1]).toMatchObject({ held: true, weights: { aws: 100, azure: 100, gcp: 100 } });
+    });
+
+    it('takes weight away at once when the check is off', () => {
+      const rs = run(
+        [
+          { now: T0, observations: allHealthy(T0) },
+          { now: T0 + 3_500, observations: othersOkAt(T0 + 500, gcpFailing(T0 + 1_000, T0 + 3_000)) },
+        ],
+        { ...config, sharedFailureCheckMs: 0 },
+      );
+      expect(rs[1]).toMatchObject({ held: false, weights: { aws: 100, azure: 100, gcp: 0 } });
+    });
+
+    it('rejects a negative sharedFailureCheckMs naming the field', () => {
+      expect(() => decideVerdict({ now: T0, targets, observations: [] }, { ...config, sharedFailureCheckMs: -1 })).toThrow(/verdict\.sharedFailureCheckMs/);
+    });
+  });
+
   it('never holds weight for a target that was already out before everything failed', () => {
     const gcpDown = (at: number) => allHealthy(at, [fail('aws', 'gcp', 9, at), fail('azure', 'gcp', 9, at)]);
     const rs = run([

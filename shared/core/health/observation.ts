@@ -102,6 +102,19 @@ export function foldObservation(
   };
 }
 
+/**
+ * Start of the current run of failures: the oldest failed sample in a row among those kept (a later bound when
+ * the run is longer than the samples kept); `null` when the newest probe succeeded.
+ */
+export function failingSince(record: ObservationRecord): number | null {
+  let since: number | null = null;
+  for (const sample of record.recent) {
+    if (sample.ok) break;
+    since = sample.at;
+  }
+  return since;
+}
+
 /** The newest sample with its observer and target. */
 export function latestObservation(record: ObservationRecord): Observation | undefined {
   const last = record.recent[0];

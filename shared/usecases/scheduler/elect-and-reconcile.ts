@@ -24,6 +24,7 @@
 import { asMeshgateError, MeshgateError, type ErrorCode } from '../../core/errors';
 import { isEmptyChangeSet, plan, type ChangeSet, type DnsRecord, type Fence } from '../../core/dns-plan';
 import { peerTargetId } from '../../core/health/keys';
+import { failingSince } from '../../core/health/observation';
 import type { Outcome } from '../../core/outcome';
 import { decideVerdict, type ObservationSummary, type VerdictResult } from '../../core/verdict';
 import type { Clock } from '../../ports/clock';
@@ -254,7 +255,14 @@ class Step {
     for (const v of views) {
       const id = byCloud.get(v.target);
       if (id === undefined) continue;
-      observations.push({ observer: v.observer, target: id, consecutiveFailures: v.summary.consecutiveFailures, consecutiveSuccesses: v.summary.consecutiveSuccesses, lastAt: v.updatedAt });
+      observations.push({
+        observer: v.observer,
+        target: id,
+        consecutiveFailures: v.summary.consecutiveFailures,
+        consecutiveSuccesses: v.summary.consecutiveSuccesses,
+        lastAt: v.updatedAt,
+        failingSince: failingSince(v),
+      });
     }
     const result = decideVerdict(
       { now: this.now, targets: cfg.targets.map((t) => ({ id: t.id, weight: t.weight })), observations, ...(stored ? { previous: stored.state } : {}) },
@@ -266,13 +274,13 @@ class Step {
     this.report.transitions = result.transitions.length;
     for (const t of result.transitions) {
       const votes = result.targets.find((x) => x.id === t.target)?.votes;
-      const heldNote = result.held ? '; weights kept: every serving target is failing at once' : '';
+      const heldNote = result.heldReason === null ? '' : `; weights kept: ${result.heldReason}`;
       this.logger.info({ event: 'scheduler.transition', term: this.term, held: result.held, ...t }, `scheduler: ${t.target} ${t.from} -> ${t.to}${heldNote}`);
       await this.audit({
         kind: 'verdict.transition',
         term: this.term,
         summary: `${t.target}: ${t.from} -> ${t.to}${t.rampStage === null ? '' : ` (ramp stage ${t.rampStage})`}: ${t.reason}${heldNote}`,
-        details: { target: t.target, from: t.from, to: t.to, rampStage: t.rampStage, reason: t.reason, weight: result.weights[t.target] ?? 0, held: result.held, ...(votes ? { votes: { ...votes } } : {}) },
+        details: { target: t.target, from: t.from, to: t.to, rampStage: t.rampStage, reason: t.reason, weight: result.weights[t.target] ?? 0, held: result.held, heldReason: result.heldReason, ...(votes ? { votes: { ...votes } } : {}) },
       });
     }
 
