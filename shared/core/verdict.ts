@@ -27,9 +27,11 @@
  *   cross the threshold seconds apart, before the all-down fail open restores them. A single target's failure
  *   is not held back: the others' latest probes succeed. The verdict state still records each transition.
  * - Told apart first: a target that has just gone DOWN keeps its weight until every other serving target has been
- *   seen working since a quorum of observers began to see it fail (at most `sharedFailureCheckMs`). The targets of
+ *   seen working since its failure began (at most `sharedFailureCheckMs`). The targets of
  *   a shared failure are probed at different moments, so the first can cross the threshold before any observer has
- *   probed the others since; their next probes then either fail (the hold above) or succeed (weight goes).
+ *   probed the others since; their next probes then either fail (the hold above) or succeed (weight goes). The
+ *   failure began at the earliest start of an observer's current run of failures, ignoring runs that began more
+ *   than `staleAfterMs` before the target went DOWN.
  *
  * Pure and deterministic: the caller passes `now`; the state is plain JSON so it can be stored as it is.
  */
@@ -108,7 +110,7 @@ export interface VerdictConfig {
   readonly failOpenWindowMs: number;
   /**
    * A target that has just gone DOWN keeps its weight until every other serving target has been seen working (a
-   * successful probe by any observer) since a quorum of observers began to see the target fail, for at most this
+   * successful probe by any observer) since the target's failure began, for at most this
    * long after it went DOWN. Tells one target's failure from a shared one whose targets cross the threshold
    * seconds apart. Default 10 s (two probe intervals); 0 turns the check off.
    */
@@ -387,7 +389,7 @@ function othersNotSeenWorking(
   const justDown = (v: TargetVerdict): boolean =>
     v.state.phase === 'DOWN' && v.state.downSince !== null && now - v.state.downSince < config.sharedFailureCheckMs;
   if (losing.length === 0 || !losing.every(justDown)) return [];
-  const onsets = losing.map((v) => quorumFailingSince(summaries.get(v.id) ?? [], config.quorum));
+  const onsets = losing.map((v) => failureBegan(summaries.get(v.id) ?? [], (v.state.downSince ?? now) - config.staleAfterMs));
   if (onsets.some((onset) => onset === undefined)) return [];
   const since = Math.min(...(onsets as number[]));
   return verdicts
@@ -397,16 +399,19 @@ function othersNotSeenWorking(
 }
 
 /**
- * When a quorum of observers had begun to see the target fail: the quorum-th earliest start of the current runs
- * of failures. One observer failing everything for a long while (its own network) does not move it earlier.
- * `undefined` when unknown.
+ * When the target began to fail: the earliest start of an observer's current run of failures, among runs that
+ * began after `notBefore`. A run that began long before the target went DOWN belongs to something else (one
+ * observer failing everything for a while: its own network) and would make successes from before this failure
+ * count. `undefined` when unknown.
  */
-function quorumFailingSince(summaries: readonly ObservationSummary[], quorum: number): number | undefined {
-  const starts = summaries
-    .filter((o) => o.consecutiveFailures > 0 && typeof o.failingSince === 'number' && Number.isFinite(o.failingSince))
-    .map((o) => o.failingSince as number)
-    .sort((a, b) => a - b);
-  return starts[quorum - 1];
+function failureBegan(summaries: readonly ObservationSummary[], notBefore: number): number | undefined {
+  let began: number | undefined;
+  for (const o of summaries) {
+    const since = o.failingSince;
+    if (o.consecutiveFailures === 0 || typeof since !== 'number' || !Number.isFinite(since) || since < notBefore) continue;
+    began = began === undefined ? since : Math.min(began, since);
+  }
+  return began;
 }
 
 /**

@@ -269,7 +269,17 @@ describe('decideVerdict', () => {
       expect(rs[3]).toMatchObject({ held: false, weights: { aws: 100, azure: 100, gcp: 0 } });
     });
 
-    it('dates the failure from when a quorum began to see it: one observer failing everything for long does not count', () => {
+    it('dates the failure from the first observer that began to see it', () => {
+      const staggered = [failingFrom('aws', 'gcp', 3, T0 + 1_000, T0 + 6_000), failingFrom('azure', 'gcp', 2, T0 + 4_000, T0 + 6_000)];
+      const rs = run([
+        { now: T0, observations: allHealthy(T0) },
+        { now: T0 + 6_500, observations: othersOkAt(T0 + 2_000, staggered) },
+      ]);
+      expect(phase(rs[1], 'gcp')).toBe('DOWN');
+      expect(rs[1]).toMatchObject({ held: false, weights: { aws: 100, azure: 100, gcp: 0 } });
+    });
+
+    it('ignores a run of failures that began long before: one observer failing everything for long does not count', () => {
       const partitioned = failingFrom('gcp', 'gcp', 40, T0 - 200_000, T0 + 3_000);
       const rs = run([
         { now: T0, observations: allHealthy(T0) },
