@@ -339,7 +339,7 @@ export function decideVerdict(input: VerdictInput, config: VerdictConfig = DEFAU
 
   const serving = Object.values(computed).some((w) => w > 0);
   const lastGood = input.previous?.lastKnownGood ?? null;
-  const heldReason = serving && lastGood !== null && takesWeightAway(computed, lastGood) ? reasonToHold(verdicts, summaries, lastGood, now, config) : null;
+  const heldReason = serving && lastGood !== null && takesWeightAway(computed, lastGood) ? reasonToHold({ verdicts, summaries, lastGood, now, config }) : null;
   if (lastGood !== null && heldReason !== null) {
     const weights = Object.fromEntries(input.targets.map((t) => [t.id, lastGood[t.id] ?? 0]));
     return { state: { targets: states, lastKnownGood: weights }, weights, allDown: false, held: true, heldReason, targets: verdicts, transitions };
@@ -351,16 +351,20 @@ export function decideVerdict(input: VerdictInput, config: VerdictConfig = DEFAU
   return { state: { targets: states, lastKnownGood: weights }, weights, allDown: true, held: false, heldReason: null, targets: verdicts, transitions };
 }
 
+/** One evaluation as the hold rules see it. */
+interface HoldInput {
+  readonly verdicts: readonly TargetVerdict[];
+  /** Fresh summaries per target id. */
+  readonly summaries: ReadonlyMap<string, readonly ObservationSummary[]>;
+  readonly lastGood: Readonly<Record<string, number>>;
+  readonly now: number;
+  readonly config: VerdictConfig;
+}
+
 /** Why weight must not be taken away in this evaluation (a shared failure, or not yet told apart), else `null`. */
-function reasonToHold(
-  verdicts: readonly TargetVerdict[],
-  summaries: ReadonlyMap<string, readonly ObservationSummary[]>,
-  lastGood: Readonly<Record<string, number>>,
-  now: number,
-  config: VerdictConfig,
-): string | null {
-  if (everyServingTargetFailing(verdicts, lastGood, config)) return 'every serving target is failing at once';
-  const unseen = othersNotSeenWorking(verdicts, summaries, lastGood, now, config);
+function reasonToHold(input: HoldInput): string | null {
+  if (everyServingTargetFailing(input.verdicts, input.lastGood, input.config)) return 'every serving target is failing at once';
+  const unseen = othersNotSeenWorking(input);
   return unseen.length === 0 ? null : `${unseen.join(', ')} not seen working since the failure began`;
 }
 
@@ -378,13 +382,7 @@ function everyServingTargetFailing(verdicts: readonly TargetVerdict[], lastGood:
  * Serving targets not seen working since the targets losing weight began to fail, while those all went DOWN less
  * than `sharedFailureCheckMs` ago. Empty when the failure is told apart (or the check does not apply).
  */
-function othersNotSeenWorking(
-  verdicts: readonly TargetVerdict[],
-  summaries: ReadonlyMap<string, readonly ObservationSummary[]>,
-  lastGood: Readonly<Record<string, number>>,
-  now: number,
-  config: VerdictConfig,
-): string[] {
+function othersNotSeenWorking({ verdicts, summaries, lastGood, now, config }: HoldInput): string[] {
   const losing = verdicts.filter((v) => v.weight < (lastGood[v.id] ?? 0));
   const justDown = (v: TargetVerdict): boolean =>
     v.state.phase === 'DOWN' && v.state.downSince !== null && now - v.state.downSince < config.sharedFailureCheckMs;
