@@ -27,11 +27,11 @@
  *   cross the threshold seconds apart, before the all-down fail open restores them. A single target's failure
  *   is not held back: the others' latest probes succeed. The verdict state still records each transition.
  * - Told apart first: a target that has just gone DOWN keeps its weight until every other serving target has been
- *   seen working since its failure began (at most `sharedFailureCheckMs`). The targets of
- *   a shared failure are probed at different moments, so the first can cross the threshold before any observer has
- *   probed the others since; their next probes then either fail (the hold above) or succeed (weight goes). The
- *   failure began at the earliest start of an observer's current run of failures, ignoring runs that began more
- *   than `staleAfterMs` before the target went DOWN.
+ *   seen working since its failure began (at most `sharedFailureCheckMs`). The targets of a shared failure are
+ *   probed at different moments, so the first can cross the threshold before any observer has probed the others
+ *   since; their next probes then either fail (the hold above) or succeed (weight goes). The failure began at the
+ *   earliest start of an observer's current run of failures, ignoring runs that began more than `staleAfterMs`
+ *   before the target went DOWN.
  *
  * Pure and deterministic: the caller passes `now`; the state is plain JSON so it can be stored as it is.
  */
@@ -110,9 +110,9 @@ export interface VerdictConfig {
   readonly failOpenWindowMs: number;
   /**
    * A target that has just gone DOWN keeps its weight until every other serving target has been seen working (a
-   * successful probe by any observer) since the target's failure began, for at most this
-   * long after it went DOWN. Tells one target's failure from a shared one whose targets cross the threshold
-   * seconds apart. Default 10 s (two probe intervals); 0 turns the check off.
+   * successful probe by any observer) since the target's failure began, for at most this long after it went DOWN.
+   * Tells one target's failure from a shared one whose targets cross the threshold seconds apart. Default 10 s
+   * (two probe intervals); 0 turns the check off.
    */
   readonly sharedFailureCheckMs: number;
 }
@@ -363,7 +363,7 @@ interface HoldInput {
 
 /** Why weight must not be taken away in this evaluation (a shared failure, or not yet told apart), else `null`. */
 function reasonToHold(input: HoldInput): string | null {
-  if (everyServingTargetFailing(input.verdicts, input.lastGood, input.config)) return 'every serving target is failing at once';
+  if (everyServingTargetFailing(input)) return 'every serving target is failing at once';
   const unseen = othersNotSeenWorking(input);
   return unseen.length === 0 ? null : `${unseen.join(', ')} not seen working since the failure began`;
 }
@@ -373,7 +373,7 @@ function takesWeightAway(computed: Readonly<Record<string, number>>, lastGood: R
 }
 
 /** Every target serving in `lastGood` is DOWN or has a quorum of observers whose latest probe failed. */
-function everyServingTargetFailing(verdicts: readonly TargetVerdict[], lastGood: Readonly<Record<string, number>>, config: VerdictConfig): boolean {
+function everyServingTargetFailing({ verdicts, lastGood, config }: HoldInput): boolean {
   const serving = verdicts.filter((v) => (lastGood[v.id] ?? 0) > 0);
   return serving.length > 0 && serving.every((v) => v.state.phase === 'DOWN' || v.votes.failingNow >= config.quorum);
 }

@@ -116,7 +116,7 @@ export interface ReconcileReport {
   result: ReconcileResult;
   weights: Readonly<Record<string, number>> | null;
   allDown: boolean | null;
-  /** Weight would have been taken away, but every serving target was failing at once: weights kept. */
+  /** Weight would have been taken away, but the failure looked shared (see `VerdictResult.heldReason`): weights kept. */
   held: boolean | null;
   transitions: number;
   /** Provider-level changes sent in the successful apply (fence included); 0 when nothing was applied. */
